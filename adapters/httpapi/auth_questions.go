@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// QuestionsCaller is the logged-in user calling a security-question
+// endpoint.
+type QuestionsCaller struct {
+	UserID    string
+	SiteAdmin bool // may act for any user and change the business's catalog
+}
+
+// QuestionsAuthenticator tells who is logged in for a request to a
+// security-question endpoint. It returns ErrNoCredentials or
+// ErrBadCredentials (possibly wrapped) for a missing or bad session or
+// CSRF header, which are answered 401. Implementations must be safe for
+// concurrent use.
+type QuestionsAuthenticator interface {
+	AuthenticateQuestions(r *http.Request) (QuestionsCaller, error)
+}
+
+// Session is one logged-in session known to [CookieSessions].
+type Session struct {
+	Token     string // the session cookie's value
+	CSRFToken string // the CSRF header's value for this session
+	Caller    QuestionsCaller
+}
+
+// CookieSessions is a [QuestionsAuthenticator] following the original
+// platform's convention: the session cookie AtmoAuthToken_{fedmemberid}
+// and, for every method but GET and HEAD, the header
+// X-Csrf-Token_{fedmemberid}, which must match the session. It keeps only
+// SHA-256 digests of the tokens and compares CSRF tokens in constant time.
+// It holds a fixed set of sessions, for demos and tests; a real deployment
+// implements QuestionsAuthenticator over its session store. It is safe for
+// concurrent use.
+type CookieSessions struct {
+	cookie   string
+	header   string
+	sessions map[[sha256.Size]byte]sessionEntry
+}
+
+type sessionEntry struct {
+	csrf   [sha256.Size]byte
+	caller QuestionsCaller
+}
+
+var _ QuestionsAuthenticator = (*CookieSessions)(nil)
+
+// NewCookieSessions returns an authenticator for the given sessions of the
+// federation member fedMemberID.
+func NewCookieSessions(fedMemberID string, sessions []Session) (*CookieSessions, error) {
+	if fedMemberID == "" {
+		return nil, errors.New("httpapi: CookieSessions needs a federation member ID")
+	}
+	c := &CookieSessions{
+		cookie:   "AtmoAuthToken_" + fedMemberID,
+		header:   "X-Csrf-Token_" + fedMemberID,
+		sessions: make(map[[sha256.Size]byte]sessionEntry, len(sessions)),
+	}
+	for i, s := range sessions {
+		if len(s.Token) < MinTokenLength || len(s.CSRFToken) < MinTokenLength || s.Caller.UserID == "" {
+			return nil, fmt.Errorf("httpapi: session #%d needs a user and tokens of at least %d bytes", i+1, MinTokenLength)
+		}
+		key := sha256.Sum256([]byte(s.Token))
+		if _, dup := c.sessions[key]; dup {
+			return nil, fmt.Errorf("httpapi: session #%d repeats a token", i+1)
+		}
+		c.sessions[key] = sessionEntry{csrf: sha256.Sum256([]byte(s.CSRFToken)), caller: s.Caller}
+	}
+	return c, nil
+}
+
+// AuthenticateQuestions implements [QuestionsAuthenticator].
+func (c *CookieSessions) AuthenticateQuestions(r *http.Request) (QuestionsCaller, error) {
+	cookie, err := r.Cookie(c.cookie)
+	if err != nil || cookie.Value == "" {
+		return QuestionsCaller{}, fmt.Errorf("%w: no %s cookie", ErrNoCredentials, c.cookie)
+	}
+	// Looking up a digest reveals nothing useful about the token through timing.
+	s, ok := c.sessions[sha256.Sum256([]byte(cookie.Value))]
+	if !ok {
+		return QuestionsCaller{}, fmt.Errorf("%w: unknown session", ErrBadCredentials)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		got := r.Header.Get(c.header)
+		digest := sha256.Sum256([]byte(got))
+		if got == "" || subtle.ConstantTimeCompare(digest[:], s.csrf[:]) != 1 {
+			return QuestionsCaller{}, fmt.Errorf("%w: missing or wrong %s header", ErrBadCredentials, c.header)
+		}
+	}
+	return s.caller, nil
+}

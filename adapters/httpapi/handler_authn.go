@@ -1,0 +1,237 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// AuthnOptions tunes an [Authn] handler. The zero value is ready to use.
+type AuthnOptions struct {
+	// Logger receives one line per refused request, with its cause. The
+	// zero value logs nothing. Nonces, answers and secrets are never logged.
+	Logger zerolog.Logger
+	// MaxBodyBytes bounds request bodies; zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Authn serves the factor-transaction endpoints of API.md §2 in JSON and
+// XML. It is safe for concurrent use.
+type Authn struct {
+	svc      *authn.Service
+	agents   AuthnAgents
+	log      zerolog.Logger
+	maxBody  int64
+	validate *validator.Validate
+}
+
+// NewAuthn returns the factor-transaction handlers for svc, authenticating
+// agents with agents.
+func NewAuthn(svc *authn.Service, agents AuthnAgents, opts AuthnOptions) (*Authn, error) {
+	if svc == nil || agents == nil {
+		return nil, errors.New("httpapi: NewAuthn needs a service and an agent authenticator")
+	}
+	maxBody, err := bodyLimit(opts.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &Authn{svc: svc, agents: agents, log: opts.Logger, maxBody: maxBody, validate: newValidator()}, nil
+}
+
+const authnPath = "/authn/v1"
+
+// Register mounts the endpoints on mux:
+//
+//	POST /authn/v1   begin a transaction
+//	PUT  /authn/v1   Init, Validate or Finalize it
+//
+// Both take HTTP Basic agent credentials (POST also clientInfo); other
+// methods are answered 405 in the error body.
+func (h *Authn) Register(mux *http.ServeMux) {
+	mux.Handle("POST "+authnPath, guard(&h.log, h.fail, h.begin))
+	mux.Handle("PUT "+authnPath, guard(&h.log, h.fail, h.update))
+	mux.Handle(authnPath, guard(&h.log, h.fail, func(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }))
+}
+
+type authnClientInfo struct {
+	ClientID     string `json:"clientId" xml:"clientId"`
+	ClientSecret string `json:"clientSecret" xml:"clientSecret"`
+	Ctype        string `json:"ctype" xml:"ctype"`
+}
+
+type authnPostRequest struct {
+	ClientInfo *authnClientInfo `json:"clientInfo" xml:"clientInfo"`
+	UserInfo   *struct {
+		UserID  string `json:"userId" xml:"userId" validate:"max=256"`
+		GroupID string `json:"groupId" xml:"groupId" validate:"max=256"`
+	} `json:"userInfo" xml:"userInfo"`
+	Context         json.RawMessage `json:"context" xml:"-"`
+	TimeToLiveInSec int             `json:"timeToLiveInSec" xml:"timeToLiveInSec" validate:"min=0"`
+}
+
+type authnPutRequest struct {
+	CorrelationID string `json:"correlationId" xml:"correlationId" validate:"required,max=128"`
+	ChallengeOp   string `json:"challengeop" xml:"challengeop" validate:"required,oneof=Init Validate Finalize"`
+	Nonce         string `json:"nonce" xml:"nonce" validate:"required_unless=ChallengeOp Init,max=128"`
+	ChallengeData *struct {
+		FactorKey        string `json:"factorKey" xml:"factorKey" validate:"required,max=64"`
+		FactorAttributes []struct {
+			Name  string `json:"name" xml:"name"`
+			Value string `json:"value" xml:"value"`
+		} `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
+	} `json:"challengedata" xml:"challengedata" validate:"required_if=ChallengeOp Init"`
+	ChallengeAnswer       string `json:"challengeAnswer" xml:"challengeAnswer" validate:"required_if=ChallengeOp Validate,max=1024"`
+	ChallengeResult       string `json:"challengeResult" xml:"challengeResult" validate:"required_if=ChallengeOp Finalize,omitempty,oneof=Success Error Failure"`
+	ChallengeResultReason string `json:"challengeResultReason" xml:"challengeResultReason" validate:"max=64"`
+}
+
+// authnResponse is UpdateAuthnResponse on the wire.
+type authnResponse struct {
+	XMLName       xml.Name             `json:"-" xml:"UpdateAuthnResponse"`
+	CorrelationID string               `json:"correlationId" xml:"correlationId"`
+	Nonce         string               `json:"nonce" xml:"nonce"`
+	StatusInfo    authnStatusInfo      `json:"statusInfo" xml:"statusInfo"`
+	ChallengeInfo []authnChallengeInfo `json:"challengeInfo" xml:"challengeInfo"`
+	Cookies       []string             `json:"cookies" xml:"cookies"`
+	RequestParams []string             `json:"requestParams" xml:"requestParams"`
+}
+
+type authnChallengeInfo struct {
+	FactorContext struct {
+		FactorKey string `json:"factorKey" xml:"factorKey"`
+		Passive   bool   `json:"passive" xml:"passive"`
+	} `json:"factorContext" xml:"factorContext"`
+	ChallengeAttrMap []authnKV `json:"challengeAttrMap" xml:"challengeAttrMap"`
+	Prompts          []authnKV `json:"prompts" xml:"prompts"`
+}
+
+type authnKV struct {
+	Key   string `json:"key" xml:"key"`
+	Value string `json:"value" xml:"value"`
+}
+
+func authnWire(r *authn.Response) authnResponse {
+	out := authnResponse{CorrelationID: r.CorrelationID, Nonce: r.Nonce,
+		StatusInfo:    authnStatusInfo{Code: r.Code, Message: r.Message, Status: r.Status},
+		ChallengeInfo: []authnChallengeInfo{}, Cookies: []string{}, RequestParams: []string{}}
+	kvs := func(in []authn.KeyValue) []authnKV {
+		out := make([]authnKV, len(in))
+		for i, kv := range in {
+			out[i] = authnKV(kv)
+		}
+		return out
+	}
+	for _, c := range r.Challenges {
+		var ci authnChallengeInfo
+		ci.FactorContext.FactorKey, ci.FactorContext.Passive = c.FactorKey, c.Passive
+		ci.ChallengeAttrMap, ci.Prompts = kvs(c.Attributes), kvs(c.Prompts)
+		out.ChallengeInfo = append(out.ChallengeInfo, ci)
+	}
+	return out
+}
+
+// agent returns the agent's client ID after checking its credentials:
+// HTTP Basic, or (POST only) clientInfo.
+func (h *Authn) agent(r *http.Request, info *authnClientInfo) (string, error) {
+	id, secret, ok := r.BasicAuth()
+	if !ok && info != nil && info.ClientID != "" {
+		id, secret, ok = info.ClientID, info.ClientSecret, true
+	}
+	switch {
+	case !ok && r.Header.Get("Authorization") != "":
+		return "", ErrBadCredentials
+	case !ok:
+		return "", ErrNoCredentials
+	case !h.agents.AuthenticateAgent(id, secret):
+		return "", ErrBadCredentials
+	}
+	return id, nil
+}
+
+func (h *Authn) read(w http.ResponseWriter, r *http.Request, dst any) error {
+	if _, err := responseMediaType(r, authnMediaTypes); err != nil {
+		return err
+	}
+	mt, err := requestMediaType(r, authnMediaTypes)
+	if err != nil {
+		return err
+	}
+	if err := readBody(w, r, mt, h.maxBody, dst); err != nil {
+		return err
+	}
+	if err := h.validate.Struct(dst); err != nil {
+		return validationError(err)
+	}
+	return nil
+}
+
+func (h *Authn) write(w http.ResponseWriter, r *http.Request, resp *authn.Response) error {
+	mt, err := responseMediaType(r, authnMediaTypes)
+	if err != nil {
+		return err
+	}
+	return writeAs(w, mt, http.StatusOK, authnWire(resp))
+}
+
+func (h *Authn) begin(w http.ResponseWriter, r *http.Request) error {
+	var req authnPostRequest
+	if err := h.read(w, r, &req); err != nil {
+		if _, authErr := h.agent(r, nil); authErr != nil {
+			return authErr // unauthenticated callers learn nothing about their body
+		}
+		return err
+	}
+	agent, err := h.agent(r, req.ClientInfo)
+	if err != nil {
+		return err
+	}
+	in := authn.BeginRequest{ClientID: agent, TTL: time.Duration(req.TimeToLiveInSec) * time.Second}
+	if req.UserInfo != nil {
+		in.UserID, in.GroupID = req.UserInfo.UserID, req.UserInfo.GroupID
+	}
+	resp, err := h.svc.Begin(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return h.write(w, r, resp)
+}
+
+func (h *Authn) update(w http.ResponseWriter, r *http.Request) error {
+	agent, err := h.agent(r, nil)
+	if err != nil {
+		return err
+	}
+	var req authnPutRequest
+	if err := h.read(w, r, &req); err != nil {
+		return err
+	}
+	var resp *authn.Response
+	ctx, id := r.Context(), req.CorrelationID
+	switch req.ChallengeOp {
+	case "Init":
+		attrs := make([]authn.KeyValue, len(req.ChallengeData.FactorAttributes))
+		for i, a := range req.ChallengeData.FactorAttributes {
+			attrs[i] = authn.KeyValue{Key: a.Name, Value: a.Value}
+		}
+		resp, err = h.svc.Init(ctx, agent, id, req.Nonce, req.ChallengeData.FactorKey, attrs)
+	case "Validate":
+		resp, err = h.svc.Validate(ctx, agent, id, req.Nonce, req.ChallengeAnswer)
+	default:
+		resp, err = h.svc.Finalize(ctx, agent, id, req.Nonce, authn.Result(req.ChallengeResult), req.ChallengeResultReason)
+	}
+	if errors.Is(err, challenge.ErrExpired) {
+		return &expiredError{correlationID: id, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	return h.write(w, r, resp)
+}

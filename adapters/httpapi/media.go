@@ -1,0 +1,159 @@
+package httpapi
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// errNotAcceptable: no media type the client accepts can be served (406).
+var errNotAcceptable = errors.New("httpapi: no acceptable media type")
+
+// akanaMediaTypes are the media types the security-question endpoints read
+// and write, in order of preference: plain JSON and XML, and the original
+// platform's versioned types.
+var akanaMediaTypes = []string{
+	"application/json", "application/xml",
+	"application/vnd.soa.v72+json", "application/vnd.soa.v72+xml",
+	"application/vnd.soa.v80+json", "application/vnd.soa.v80+xml",
+	"application/vnd.soa.v81+json", "application/vnd.soa.v81+xml",
+}
+
+func isXML(mediaType string) bool { return strings.HasSuffix(mediaType, "xml") }
+
+// authnMediaTypes are the media types the factor-transaction endpoints read
+// and write.
+var authnMediaTypes = []string{"application/json", "application/xml"}
+
+// requestMediaType returns the media type of r's body if it is one of
+// supported; a body without Content-Type is taken as JSON.
+func requestMediaType(r *http.Request, supported []string) (string, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "application/json", nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !slices.Contains(supported, mt) {
+		return "", fmt.Errorf("%w: %.100q", errUnsupportedMediaType, ct)
+	}
+	return mt, nil
+}
+
+// responseMediaType picks the media type to answer in from r's Accept
+// header among supported, honouring q-values; "*/*" and "application/*" get
+// JSON. Without an Accept header the answer uses the request's own type if
+// supported, or JSON.
+func responseMediaType(r *http.Request, supported []string) (string, error) {
+	accept := r.Header.Values("Accept")
+	if len(accept) == 0 {
+		if mt, err := requestMediaType(r, supported); err == nil {
+			return mt, nil
+		}
+		return "application/json", nil
+	}
+	type choice struct {
+		mediaType string
+		q         float64
+	}
+	var choices []choice
+	for _, header := range accept {
+		for _, part := range strings.Split(header, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil {
+				continue
+			}
+			q := 1.0
+			if s, ok := params["q"]; ok {
+				if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+					continue
+				}
+			}
+			if mt == "*/*" || mt == "application/*" {
+				mt = "application/json"
+			}
+			if q > 0 && slices.Contains(supported, mt) {
+				choices = append(choices, choice{mt, q})
+			}
+		}
+	}
+	if len(choices) == 0 {
+		return "", fmt.Errorf("%w: Accept %.100q", errNotAcceptable, strings.Join(accept, ", "))
+	}
+	slices.SortStableFunc(choices, func(a, b choice) int {
+		switch {
+		case a.q > b.q:
+			return -1
+		case a.q < b.q:
+			return 1
+		}
+		return 0
+	})
+	return choices[0].mediaType, nil
+}
+
+// readBody decodes r's body into dst as JSON or XML according to
+// mediaType.
+func readBody(w http.ResponseWriter, r *http.Request, mediaType string, maxBytes int64, dst any) error {
+	if !isXML(mediaType) {
+		return readJSON(w, r, maxBytes, dst)
+	}
+	dec := xml.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
+	// The decoder is strict and knows only XML's five predefined entities,
+	// so a document cannot define and expand its own (no "billion laughs").
+	if err := dec.Decode(dst); err != nil {
+		switch {
+		case tooLarge(err):
+			return errBodyTooLarge
+		case errors.Is(err, io.EOF):
+			return &inputError{Message: "Request body is empty."}
+		}
+		return &inputError{Message: "Request body is not valid XML for this resource."}
+	}
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if tooLarge(err) {
+			return errBodyTooLarge
+		}
+		switch t := tok.(type) {
+		case xml.Comment, xml.ProcInst:
+			continue
+		case xml.CharData:
+			if len(strings.TrimSpace(string(t))) == 0 {
+				continue
+			}
+		}
+		return &inputError{Message: "Request body must hold one XML document and nothing after it."}
+	}
+}
+
+// writeAs answers with v encoded as mediaType, which it echoes in
+// Content-Type.
+func writeAs(w http.ResponseWriter, mediaType string, status int, v any) error {
+	var body []byte
+	var err error
+	if isXML(mediaType) {
+		body, err = xml.Marshal(v)
+		body = append([]byte(xml.Header), body...)
+	} else {
+		body, err = jsonMarshal(v)
+	}
+	if err != nil {
+		return fmt.Errorf("httpapi: encoding response: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", mediaType)
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return nil
+}

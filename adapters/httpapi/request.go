@@ -1,0 +1,256 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"reflect"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// DefaultMaxBodyBytes bounds request bodies when an options struct leaves
+// MaxBodyBytes zero. Challenge requests are a few hundred bytes.
+const DefaultMaxBodyBytes = 64 << 10
+
+// bodyLimit resolves an options struct's MaxBodyBytes.
+func bodyLimit(n int64) (int64, error) {
+	switch {
+	case n < 0:
+		return 0, fmt.Errorf("httpapi: negative MaxBodyBytes %d", n)
+	case n == 0:
+		return DefaultMaxBodyBytes, nil
+	}
+	return n, nil
+}
+
+// Request problems found before a service is called. Handlers map them to
+// their own envelopes.
+var (
+	errUnsupportedMediaType = errors.New("httpapi: unsupported media type")
+	errBodyTooLarge         = errors.New("httpapi: request body too large")
+	errMethodNotAllowed     = errors.New("httpapi: method not allowed")
+	errNoSuchPath           = errors.New("httpapi: no such path")
+)
+
+// inputError is a malformed request: a field that fails validation (Field
+// set), or a body that is not what the endpoint takes (Field empty).
+type inputError struct {
+	Field   string // wire name
+	Message string // "is required"; or the whole sentence when Field is empty
+}
+
+func (e *inputError) Error() string {
+	if e.Field == "" {
+		return "httpapi: " + e.Message
+	}
+	return fmt.Sprintf("httpapi: %s %s", e.Field, e.Message)
+}
+
+// Sentence is the message as one sentence naming the field.
+func (e *inputError) Sentence() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + " " + e.Message
+}
+
+// newValidator returns a validator that names fields by their JSON names.
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.RegisterTagNameFunc(func(f reflect.StructField) string {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			return ""
+		}
+		return name
+	})
+	return v
+}
+
+// decodeJSON reads one JSON object from r's body into dst and validates it.
+// It refuses media types other than JSON (a missing Content-Type is taken
+// as JSON), bodies over maxBytes, anything after the object, and values of
+// the wrong type, naming the field where it can.
+func decodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v *validator.Validate, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" && !strings.HasSuffix(mt, "+json") {
+			return fmt.Errorf("%w: %.100q", errUnsupportedMediaType, ct)
+		}
+	}
+	if err := readJSON(w, r, maxBytes, dst); err != nil {
+		return err
+	}
+	if err := v.Struct(dst); err != nil {
+		return validationError(err)
+	}
+	return nil
+}
+
+// readJSON reads one JSON value from r's body into dst, refusing bodies
+// over maxBytes, anything after the value, and values of the wrong type.
+func readJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if tooLarge(err) {
+			return errBodyTooLarge
+		}
+		return &inputError{Message: "Request body must hold one JSON object and nothing after it."}
+	}
+	return nil
+}
+
+func tooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+// guard serves an endpoint: it answers serve's error, or a panic, with
+// fail, so no request ends in net/http's plain-text 500 or a dropped
+// connection.
+func guard(log *zerolog.Logger, fail func(http.ResponseWriter, *http.Request, error), serve func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error().Str("route", r.Pattern).Str("stack", string(debug.Stack())).Msg("handler panicked")
+				fail(w, r, fmt.Errorf("httpapi: panic in %s", r.Pattern))
+			}
+		}()
+		if err := serve(w, r); err != nil {
+			fail(w, r, err)
+		}
+	})
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case tooLarge(err):
+		return errBodyTooLarge
+	case errors.Is(err, io.EOF):
+		return &inputError{Message: "Request body is empty."}
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return &inputError{Field: typeErr.Field, Message: "must be a " + jsonKind(typeErr.Type)}
+	case errors.As(err, &typeErr):
+		return &inputError{Message: "Request body must be a JSON object."}
+	default:
+		return &inputError{Message: "Request body is not valid JSON."}
+	}
+}
+
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Slice, reflect.Array:
+		return "list"
+	case reflect.Struct, reflect.Map:
+		return "JSON object"
+	default:
+		return "number"
+	}
+}
+
+// validationError turns the first failing field into an inputError; fields
+// are checked in declaration order, so the first is the most basic.
+func validationError(err error) error {
+	var errs validator.ValidationErrors
+	if !errors.As(err, &errs) || len(errs) == 0 {
+		return fmt.Errorf("httpapi: validating request: %w", err)
+	}
+	fe := errs[0]
+	var msg string
+	switch fe.Tag() {
+	case "required", "required_if", "required_unless":
+		msg = "is required"
+	case "max":
+		msg = "must be at most " + fe.Param() + " characters"
+	case "oneof":
+		msg = "must be one of " + fe.Param()
+	case "iban":
+		msg = "is not a valid IBAN"
+	default:
+		msg = "is invalid (" + fe.Tag() + ")"
+	}
+	// The namespace names nested fields by their path ("challengedata.factorKey");
+	// its first element is the request type's name.
+	_, field, _ := strings.Cut(fe.Namespace(), ".")
+	return &inputError{Field: field, Message: msg}
+}
+
+// newErrorID returns a random (version 4) UUID for an error response.
+func newErrorID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// writeJSON answers with v as JSON. Answers are never cached: they may
+// carry one-time tokens. net/http sets Content-Length itself for a body
+// written in one call.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return writeAs(w, "application/json", status, v)
+}
+
+// jsonMarshal is json.Marshal without HTML escaping: answers and tokens go
+// back exactly as they are.
+func jsonMarshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// setRetryAfter tells a throttled client when to come back.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var te *challenge.ThrottledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+	}
+}
+
+// clip bounds a client-supplied string before it reaches a log line.
+func clip(s string) string {
+	const limit = 128
+	if len(s) <= limit {
+		return s
+	}
+	return s[:limit] + "…"
+}

@@ -1,0 +1,95 @@
+package redisstore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/internal/servicetest"
+)
+
+// BenchmarkRedis compares the store with the raw client sending the same
+// round trips under the same parallel load: Get against a raw HMGET of the
+// same key, Update against a raw EVALSHA of the same script with the same
+// arguments. The ratio of their times is what the store's encoding and
+// checks cost.
+func BenchmarkRedis(b *testing.B) {
+	client := servicetest.Redis(b)
+	ctx := context.Background()
+	s, err := New(client, Options{Prefix: "challengekit-bench:" + challenge.NewID() + ":"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	const records = 256
+	recs := make([]*challenge.Record, records)
+	for i := range recs {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		recs[i] = &challenge.Record{Kind: "bench", ID: strconv.Itoa(i), State: "pending", Subject: "p-alice",
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(time.Hour), Data: make([]byte, 96)}
+		if err := s.Create(ctx, recs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	// Each goroutine works on records of its own, so updates do not conflict.
+	mine := func() []*challenge.Record {
+		g := int(next.Add(1))
+		var out []*challenge.Record
+		for i := g % 16; i < records; i += 16 {
+			out = append(out, recs[i].Clone())
+		}
+		return out
+	}
+	// run measures op from 8 goroutines per core, each on records of its
+	// own; prepare gives a goroutine its records' starting state.
+	run := func(name string, op func(r *challenge.Record, j int) error, prepare func(own []*challenge.Record)) {
+		b.Run(name, func(b *testing.B) {
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				own, i := mine(), 0
+				if prepare != nil {
+					prepare(own)
+				}
+				for pb.Next() {
+					i++
+					if err := op(own[i%len(own)], i%len(own)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+	sync := func(own []*challenge.Record) { // versions as the store has them
+		for _, r := range own {
+			got, _ := s.Get(ctx, "bench", r.ID)
+			r.Version = got.Version
+		}
+	}
+	run("get", func(r *challenge.Record, _ int) error {
+		_, err := s.Get(ctx, "bench", r.ID)
+		return err
+	}, nil)
+	run("get_raw_hmget_baseline", func(r *challenge.Record, _ int) error {
+		return client.HMGet(ctx, s.key("bench", r.ID), "v", "p", "r").Err()
+	}, nil)
+	run("update", func(r *challenge.Record, _ int) error { return s.Update(ctx, r) }, sync)
+	run("update_raw_evalsha_baseline", func(r *challenge.Record, _ int) error {
+		now := time.Now().UnixMicro()
+		v, err := client.EvalSha(ctx, updateScript.Hash(), []string{s.key("bench", r.ID)},
+			now, int64(r.Version), encode(r), now+int64(time.Hour/time.Microsecond), 3600000).Int64()
+		if err == nil && v < 0 {
+			err = fmt.Errorf("raw EVALSHA refused: %d", v)
+		}
+		r.Version = uint64(v)
+		return err
+	}, sync)
+}

@@ -1,0 +1,7 @@
+package redisstore
+
+// The codec, for the fuzz target in package redisstore_test.
+var (
+	EncodeForTest = encode
+	DecodeForTest = decode
+)

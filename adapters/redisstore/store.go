@@ -1,0 +1,226 @@
+// Package redisstore is a challenge.Store on Redis, for a fleet of servers
+// sharing their challenges. It takes a redis.UniversalClient, so a single
+// node, Sentinel and Cluster all work.
+//
+// Each record is one hash, under a key hash-tagged on the record's kind and
+// ID. A read is one HMGET; every write is one EVALSHA of a Lua script that
+// checks visibility and, for Update, the version, so a stale writer gets
+// challenge.ErrConflict and never overwrites. Visibility (ExpiresAt plus
+// the retention window) is judged by the store's Clock, like every Store;
+// keys also carry a TTL to that moment plus [ClockSkewAllowance], so Redis
+// reclaims them itself but never before a server whose clock runs behind
+// Redis's would still see the record.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// Options configures a [Store]. The zero value is ready to use.
+type Options struct {
+	// Prefix starts every key; empty means "challengekit:".
+	Prefix string
+	// Clock judges expiry and retention; nil means the system clock.
+	Clock challenge.Clock
+	// Retention is how long an expired record stays readable; zero means
+	// challenge.DefaultRetention.
+	Retention time.Duration
+}
+
+// Store is a challenge.Store on Redis. It is safe for concurrent use, and
+// by many processes sharing one Redis.
+type Store struct {
+	client    redis.UniversalClient
+	prefix    string
+	clock     challenge.Clock
+	retention int64 // microseconds
+}
+
+var _ challenge.Store = (*Store)(nil)
+
+// New returns a Store over client. It does no I/O; call Load to have the
+// scripts cached before the first write.
+func New(client redis.UniversalClient, opts Options) (*Store, error) {
+	if client == nil {
+		return nil, errors.New("redisstore: nil client")
+	}
+	if opts.Retention < 0 {
+		return nil, fmt.Errorf("redisstore: negative retention %v", opts.Retention)
+	}
+	if opts.Retention == 0 {
+		opts.Retention = challenge.DefaultRetention
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "challengekit:"
+	}
+	if opts.Clock == nil {
+		opts.Clock = challenge.SystemClock{}
+	}
+	return &Store{client: client, prefix: opts.Prefix, clock: opts.Clock, retention: opts.Retention.Microseconds()}, nil
+}
+
+// Lua scripts. KEYS[1] is the record's key; ARGV[1] is now (µs). A hash's
+// field p is the purge time in µs, or -1 for never; v is the version.
+var (
+	createScript = redis.NewScript(`
+local p = redis.call('HGET', KEYS[1], 'p')
+if p then
+  p = tonumber(p)
+  if p < 0 or p > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', 1, 'p', ARGV[3], 'r', ARGV[2])
+if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1`)
+	updateScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'v', 'p')
+if not cur[1] then return -1 end
+local p = tonumber(cur[2])
+if p >= 0 and p <= tonumber(ARGV[1]) then return -1 end
+if cur[1] ~= ARGV[2] then return -2 end
+local v = tonumber(cur[1]) + 1
+redis.call('HSET', KEYS[1], 'v', v, 'p', ARGV[4], 'r', ARGV[3])
+if tonumber(ARGV[5]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) else redis.call('PERSIST', KEYS[1]) end
+return v`)
+	deleteScript = redis.NewScript(`
+local p = redis.call('HGET', KEYS[1], 'p')
+if not p then return 0 end
+p = tonumber(p)
+if p >= 0 and p <= tonumber(ARGV[1]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`)
+)
+
+// Load caches the store's scripts on the server, so that every write is
+// exactly one EVALSHA. Without it the first write of each kind after a
+// server restart costs one more round trip (EVALSHA, then EVAL).
+func (s *Store) Load(ctx context.Context) error {
+	for _, sc := range []*redis.Script{createScript, updateScript, deleteScript} {
+		if err := sc.Load(ctx, s.client).Err(); err != nil {
+			return fmt.Errorf("redisstore: loading scripts: %w", err)
+		}
+	}
+	return nil
+}
+
+// key is hash-tagged on the whole of kind and ID, with the kind's length
+// first so that no two (kind, ID) pairs share a key.
+func (s *Store) key(kind, id string) string {
+	return s.prefix + "{" + strconv.Itoa(len(kind)) + ":" + kind + ":" + id + "}"
+}
+
+// purge returns the purge time (µs, -1 for never) and the key's TTL in
+// milliseconds (0 for none) for a record, both judged by the store's clock.
+func (s *Store) purge(rec *challenge.Record, now int64) (at, ttlMS int64) {
+	if rec.ExpiresAt.IsZero() {
+		return -1, 0
+	}
+	at = rec.ExpiresAt.UnixMicro() + s.retention
+	ttlMS = (at-now+999)/1000 + ClockSkewAllowance.Milliseconds()
+	return at, max(ttlMS, 1)
+}
+
+// ClockSkewAllowance is how long a key outlives its record's retention
+// window in Redis. Visibility is judged by the p field against the calling
+// server's clock, so the allowance never lengthens a record's life; it only
+// keeps Redis's own expiry (on Redis's clock) from deleting a record that a
+// server with a slower clock, or a request already in flight, still reads
+// as within retention.
+const ClockSkewAllowance = time.Minute
+
+func (s *Store) visible(purgeAt, now int64) bool { return purgeAt < 0 || now < purgeAt }
+
+// Create implements [challenge.Store.Create].
+func (s *Store) Create(ctx context.Context, rec *challenge.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: create: %w", err)
+	}
+	if rec.Kind == "" || rec.ID == "" {
+		return fmt.Errorf("redisstore: create: %w: empty kind or id", challenge.ErrInvalidRecord)
+	}
+	now := s.clock.Now().UnixMicro()
+	at, ttl := s.purge(rec, now)
+	created, err := createScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)}, now, encode(rec), at, ttl).Int64()
+	if err != nil {
+		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, err)
+	}
+	if created == 0 {
+		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, challenge.ErrAlreadyExists)
+	}
+	rec.Version = 1
+	return nil
+}
+
+// Get implements [challenge.Store.Get].
+func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("redisstore: get: %w", err)
+	}
+	vals, err := s.client.HMGet(ctx, s.key(kind, id), "v", "p", "r").Result()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, err)
+	}
+	vs, ok1 := vals[0].(string)
+	ps, ok2 := vals[1].(string)
+	rs, ok3 := vals[2].(string)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, challenge.ErrNotFound)
+	}
+	version, err1 := strconv.ParseUint(vs, 10, 64)
+	purgeAt, err2 := strconv.ParseInt(ps, 10, 64)
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w: bad version or purge time", kind, id, errCorrupt)
+	}
+	if !s.visible(purgeAt, s.clock.Now().UnixMicro()) {
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, challenge.ErrNotFound)
+	}
+	rec := &challenge.Record{Kind: kind, ID: id, Version: version}
+	if err := decode([]byte(rs), rec); err != nil {
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, err)
+	}
+	return rec, nil
+}
+
+// Update implements [challenge.Store.Update].
+func (s *Store) Update(ctx context.Context, rec *challenge.Record) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: update: %w", err)
+	}
+	now := s.clock.Now().UnixMicro()
+	at, ttl := s.purge(rec, now)
+	v, err := updateScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)},
+		now, strconv.FormatUint(rec.Version, 10), encode(rec), at, ttl).Int64()
+	switch {
+	case err != nil:
+		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, err)
+	case v == -1:
+		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, challenge.ErrNotFound)
+	case v == -2:
+		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, challenge.ErrConflict)
+	}
+	rec.Version = uint64(v)
+	return nil
+}
+
+// Delete implements [challenge.Store.Delete].
+func (s *Store) Delete(ctx context.Context, kind, id string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: delete: %w", err)
+	}
+	n, err := deleteScript.Run(ctx, s.client, []string{s.key(kind, id)}, s.clock.Now().UnixMicro()).Int64()
+	if err != nil {
+		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, challenge.ErrNotFound)
+	}
+	return nil
+}

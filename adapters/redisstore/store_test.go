@@ -1,0 +1,174 @@
+package redisstore_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/challengekit/challengekit/adapters/redisstore"
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/challengetest"
+	"github.com/challengekit/challengekit/challenge/storetest"
+	"github.com/challengekit/challengekit/internal/servicetest"
+)
+
+// newStore returns a store under a prefix of its own, whose keys are
+// deleted when the test ends.
+func newStore(t testing.TB, client redis.UniversalClient, clock challenge.Clock, retention time.Duration) *redisstore.Store {
+	t.Helper()
+	prefix := "challengekit-test:" + challenge.NewID() + ":"
+	s, err := redisstore.New(client, redisstore.Options{Prefix: prefix, Clock: clock, Retention: retention})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	client := servicetest.Redis(t)
+	storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+		return newStore(t, client, cfg.Clock, cfg.Retention)
+	})
+}
+
+// counter counts the commands a client sends, pipelines included.
+type counter struct {
+	mu    sync.Mutex
+	names []string
+}
+
+func (c *counter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *counter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.mu.Lock()
+		c.names = append(c.names, cmd.Name())
+		c.mu.Unlock()
+		return next(ctx, cmd)
+	}
+}
+func (c *counter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.mu.Lock()
+		c.names = append(c.names, fmt.Sprintf("pipeline(%d)", len(cmds)))
+		c.mu.Unlock()
+		return next(ctx, cmds)
+	}
+}
+
+func (c *counter) take() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.names
+	c.names = nil
+	return out
+}
+
+// TestEveryOperationIsOneRoundTrip counts the commands each operation
+// sends: one HMGET per read, one EVALSHA per write.
+func TestEveryOperationIsOneRoundTrip(t *testing.T) {
+	client := servicetest.Redis(t)
+	c := &counter{}
+	client.AddHook(c)
+	clock := challengetest.NewClock()
+	s := newStore(t, client, clock, time.Minute)
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.take()
+	rec := &challenge.Record{Kind: "k", ID: "one", State: "s", ExpiresAt: clock.Now().Add(time.Minute), Data: []byte("d")}
+	check := func(op string, err error, want string) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", op, err)
+		}
+		if got := c.take(); len(got) != 1 || got[0] != want {
+			t.Fatalf("%s sent %v; want exactly one %s", op, got, want)
+		}
+	}
+	check("Create", s.Create(ctx, rec), "evalsha")
+	_, err := s.Get(ctx, "k", "one")
+	check("Get", err, "hmget")
+	check("Update", s.Update(ctx, rec), "evalsha")
+	stale := *rec
+	stale.Version = 1
+	if err := s.Update(ctx, &stale); !errors.Is(err, challenge.ErrConflict) {
+		t.Fatalf("stale Update: %v", err)
+	}
+	if got := c.take(); len(got) != 1 {
+		t.Fatalf("a refused Update sent %v", got)
+	}
+	check("Delete", s.Delete(ctx, "k", "one"), "evalsha")
+}
+
+func TestKeysExpireInRedisToo(t *testing.T) {
+	client := servicetest.Redis(t)
+	clock := challengetest.NewClock()
+	s := newStore(t, client, clock, time.Minute)
+	ctx := context.Background()
+	rec := &challenge.Record{Kind: "k", ID: "ttl", State: "s", ExpiresAt: clock.Now().Add(time.Minute)}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := client.Keys(ctx, "*{1:k:ttl}").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys %v, %v", keys, err)
+	}
+	ttl, err := client.PTTL(ctx, keys[0]).Result()
+	if want := 2*time.Minute + redisstore.ClockSkewAllowance; err != nil || ttl <= want-time.Second || ttl > want {
+		t.Fatalf("TTL %v (%v); want expiry + retention + skew allowance, %v", ttl, err, want)
+	}
+	rec.ExpiresAt = time.Time{}
+	if err := s.Update(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, _ := client.PTTL(ctx, keys[0]).Result(); ttl != -1 {
+		t.Fatalf("TTL after removing the expiry: %v; want none", ttl)
+	}
+}
+
+func TestUnreachableRedisFailsFast(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
+	defer client.Close()
+	s, _ := redisstore.New(client, redisstore.Options{})
+	if _, err := s.Get(context.Background(), "k", "x"); err == nil || errors.Is(err, challenge.ErrNotFound) {
+		t.Fatalf("Get against a dead server: %v; want a connection error", err)
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte{1, 1, 's', 0, 2, 0, 0, 0, 1, 'x'})
+	f.Add([]byte{1, 0xff, 0xff})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec := &challenge.Record{}
+		if err := redisstore.DecodeForTest(b, rec); err != nil {
+			return
+		}
+		again := redisstore.EncodeForTest(rec)
+		rec2 := &challenge.Record{}
+		if err := redisstore.DecodeForTest(again, rec2); err != nil || !bytes.Equal(rec.Data, rec2.Data) || rec.State != rec2.State {
+			t.Fatalf("re-encoding %+v does not round-trip: %v", rec, err)
+		}
+	})
+}

@@ -1,0 +1,483 @@
+package authn_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/challengetest"
+	"github.com/challengekit/challengekit/questions"
+)
+
+const (
+	agent      = "demo-agent"
+	totpSecret = "JBSWY3DPEHPK3PXP"
+	akanaAlice = "9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp"
+)
+
+// outbox records what the Sender and Notifier were asked to deliver.
+type outbox struct {
+	mu     sync.Mutex
+	codes  []string
+	pushes []string
+}
+
+func (o *outbox) SendCode(_ context.Context, _, _, code string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.codes = append(o.codes, code)
+	return nil
+}
+
+func (o *outbox) Notify(_ context.Context, userID string, _ authn.Registration, _ string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pushes = append(o.pushes, userID)
+	return nil
+}
+
+func (o *outbox) lastCode() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.codes[len(o.codes)-1]
+}
+
+type fixture struct {
+	svc   *authn.Service
+	clock *challengetest.FakeClock
+	box   *outbox
+	logs  *challengetest.LogBuffer
+}
+
+func newFixture(t testing.TB, opts authn.Options) *fixture {
+	t.Helper()
+	f := &fixture{clock: challengetest.NewClock(), box: &outbox{}, logs: &challengetest.LogBuffer{}}
+	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := zerolog.New(f.logs).Level(zerolog.DebugLevel)
+	qs, err := questions.NewService(store, questions.Options{Clock: f.clock, Logger: logger,
+		Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	min3 := 3
+	q := func(code, text string) questions.Question {
+		return questions.Question{ChallengeCode: code, ChallengeQuestion: text, MinimumLength: &min3}
+	}
+	ctx := context.Background()
+	if _, err := qs.PutCatalog(ctx, "acmepaymentscorp", questions.Catalog{Questions: []questions.Question{
+		q("city", "What is the city of your birth?"), q("color", "What is your favorite color?"), q("pet", "What is the name of your pet?")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := qs.Enroll(ctx, akanaAlice, []questions.Answer{{ChallengeCode: "city", Answer: "Dubai"},
+		{ChallengeCode: "color", Answer: "Blue"}, {ChallengeCode: "pet", Answer: "Bucktastic"}}); err != nil {
+		t.Fatal(err)
+	}
+	totpFactor, err := authn.NewTOTP(store, authn.TOTPOptions{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	email, err := authn.NewOTPCode(authn.EmailKey, f.box, []byte(strings.Repeat("k", 32)), authn.OTPCodeOptions{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms, err := authn.NewOTPCode(authn.SMSKey, f.box, []byte(strings.Repeat("k", 32)), authn.OTPCodeOptions{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kba, _ := authn.NewKBA(qs)
+	push, _ := authn.NewPush(f.box)
+	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{
+		"alice": {
+			{FactorKey: authn.TOTPKey, Secret: totpSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+			{FactorKey: authn.KBAKey, Subject: akanaAlice},
+			{FactorKey: authn.PushKey, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+		},
+		"bob":   {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+		"carol": nil,
+		"dave":  {{FactorKey: authn.SMSKey, Destination: "+4915112345678"}},
+		"erin":  {{FactorKey: authn.KBAKey, Subject: "erin.acmepaymentscorp"}}, // registered, never enrolled
+	})
+	opts.Clock, opts.Logger = f.clock, logger
+	f.svc, err = authn.NewService(store, registry, []authn.Factor{totpFactor, email, sms, kba, push}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) begin(t testing.TB, user string) *authn.Response {
+	t.Helper()
+	r, err := f.svc.Begin(context.Background(), authn.BeginRequest{ClientID: agent, UserID: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (f *fixture) init(t testing.TB, r *authn.Response, key string) *authn.Response {
+	t.Helper()
+	r, err := f.svc.Init(context.Background(), agent, r.CorrelationID, r.Nonce, key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (f *fixture) code(t testing.TB) string {
+	t.Helper()
+	code, err := totp.GenerateCode(totpSecret, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code
+}
+
+func TestBeginStatuses(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	alice := f.begin(t, "alice")
+	if alice.Status != authn.StatusPendingVerification || alice.Code != "AUTHN_PENDING" || len(alice.Challenges) != 3 || alice.Nonce == "" {
+		t.Fatalf("alice: %+v", alice)
+	}
+	if c := alice.Challenges[0]; c.FactorKey != authn.TOTPKey || !c.Passive || c.Attributes[0] != (authn.KeyValue{Key: "deviceName", Value: "Phone"}) {
+		t.Fatalf("alice's first factor: %+v", c)
+	}
+	if c := alice.Challenges[2]; c.FactorKey != authn.PushKey || c.Passive {
+		t.Fatalf("push is not passive: %+v", c)
+	}
+	for user, want := range map[string]string{"carol": authn.StatusMissingRegistration, "mallory": authn.StatusPendingIdentification, "": authn.StatusPendingIdentification} {
+		if r := f.begin(t, user); r.Status != want || len(r.Challenges) != 0 {
+			t.Errorf("Begin(%q) = %+v, want %s", user, r, want)
+		}
+	}
+}
+
+func TestTOTPFlow(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	if r.Status != authn.StatusPendingVerification || len(r.Challenges) != 1 || r.Challenges[0].Prompts[0].Key != "otp" {
+		t.Fatalf("Init: %+v", r)
+	}
+	r, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t))
+	if err != nil || r.Status != authn.StatusPendingVerification || len(r.Challenges[0].Prompts) != 0 {
+		t.Fatalf("Validate: %+v, %v", r, err)
+	}
+	r, err = f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, "")
+	if err != nil || r.Status != authn.StatusAuthenticated || r.Code != "AUTHN_SUCCESS" {
+		t.Fatalf("Finalize: %+v, %v", r, err)
+	}
+	if _, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); !errors.Is(err, authn.ErrClosed) {
+		t.Fatalf("an authenticated transaction took another operation: %v", err)
+	}
+}
+
+func TestATOTPCodeIsAcceptedOnce(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	code := f.code(t)
+	first := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	if r, err := f.svc.Validate(context.Background(), agent, first.CorrelationID, first.Nonce, code); err != nil || r.Message != "Waiting for the user to complete a factor." {
+		t.Fatalf("first use: %+v, %v", r, err)
+	}
+	second := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r, err := f.svc.Validate(context.Background(), agent, second.CorrelationID, second.Nonce, code)
+	if err != nil || !strings.Contains(r.Message, "not correct") {
+		t.Fatalf("the same code in another transaction: %+v, %v; want a wrong answer", r, err)
+	}
+	f.clock.Advance(30 * time.Second)
+	if r, err = f.svc.Validate(context.Background(), agent, second.CorrelationID, r.Nonce, f.code(t)); err != nil || strings.Contains(r.Message, "not correct") {
+		t.Fatalf("the next step's code: %+v, %v", r, err)
+	}
+}
+
+func TestWrongAnswersUntilBlocked(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	for i := 1; i <= 3; i++ {
+		next, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, "000000")
+		if err != nil {
+			t.Fatalf("wrong answer %d: %v", i, err)
+		}
+		if next.Nonce == r.Nonce || next.Nonce == "" {
+			t.Fatalf("wrong answer %d did not rotate the nonce", i)
+		}
+		want := authn.StatusPendingVerification
+		if i == 3 {
+			want = authn.StatusChallengeBlocked
+		}
+		if next.Status != want {
+			t.Fatalf("wrong answer %d: status %q, want %q (%s)", i, next.Status, want, next.Message)
+		}
+		r = next
+	}
+	if _, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t)); !errors.Is(err, authn.ErrClosed) {
+		t.Fatalf("a right answer after the block: %v; want ErrClosed", err)
+	}
+}
+
+func TestNonces(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	ctx := context.Background()
+	begun := f.begin(t, "alice")
+	r := f.init(t, begun, authn.TOTPKey)
+	for name, nonce := range map[string]string{"replayed": begun.Nonce, "missing": "", "made up": "x"} {
+		_, err := f.svc.Validate(ctx, agent, r.CorrelationID, nonce, f.code(t))
+		if !errors.Is(err, challenge.ErrStaleNonce) {
+			t.Fatalf("%s nonce: %v; want ErrStaleNonce", name, err)
+		}
+	}
+	if _, err := f.svc.Finalize(ctx, agent, r.CorrelationID, begun.Nonce, authn.ResultSuccess, ""); !errors.Is(err, challenge.ErrStaleNonce) {
+		t.Fatalf("Finalize with a replayed nonce: %v", err)
+	}
+	// The refusals rotated nothing: the latest nonce still works, once.
+	v, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, f.code(t))
+	if err != nil {
+		t.Fatalf("the latest nonce after refusals: %v", err)
+	}
+	if _, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); !errors.Is(err, challenge.ErrStaleNonce) {
+		t.Fatalf("a used nonce authenticated: %v", err)
+	}
+	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, begun.Nonce, authn.TOTPKey, nil); !errors.Is(err, challenge.ErrStaleNonce) {
+		t.Fatalf("Init with a stale (non-empty) nonce: %v", err)
+	}
+	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, v.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
+		t.Fatalf("Finalize with the latest nonce: %+v, %v", done, err)
+	}
+}
+
+func TestPushIsFinalizedByTheAgent(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	ctx := context.Background()
+	r := f.init(t, f.begin(t, "alice"), authn.PushKey)
+	if len(f.box.pushes) != 1 || f.box.pushes[0] != "alice" {
+		t.Fatalf("notifications: %v", f.box.pushes)
+	}
+	_, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "approve")
+	var fe *challenge.FieldError
+	if !errors.As(err, &fe) || fe.Field != "challengeop" {
+		t.Fatalf("Validate on push: %v; want a challengeop error", err)
+	}
+	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
+		t.Fatalf("Finalize Success on push: %+v, %v", done, err)
+	}
+}
+
+func TestFinalizeResults(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	ctx := context.Background()
+	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	_, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, "")
+	var fe *challenge.FieldError
+	if !errors.As(err, &fe) || fe.Field != "challengeResult" {
+		t.Fatalf("Success before the passive factor is satisfied: %v", err)
+	}
+	for _, tc := range []struct {
+		result authn.Result
+		reason string
+		status string
+	}{
+		{authn.ResultFailure, "user_abandoned", authn.StatusFailed},
+		{authn.ResultError, "channel_comm_error", authn.StatusError},
+	} {
+		for _, reason := range authn.Reasons {
+			r := f.init(t, f.begin(t, "alice"), authn.PushKey)
+			done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, tc.result, reason)
+			if err != nil || done.Status != tc.status || done.Message != reason {
+				t.Fatalf("Finalize %s %s: %+v, %v", tc.result, reason, done, err)
+			}
+		}
+		if _, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, tc.result, ""); !errors.As(err, &fe) || fe.Field != "challengeResultReason" {
+			t.Fatalf("Finalize %s without a reason: %v", tc.result, err)
+		}
+	}
+}
+
+func TestEmailCodeFlow(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	ctx := context.Background()
+	r := f.init(t, f.begin(t, "bob"), authn.EmailKey)
+	if !strings.Contains(r.Challenges[0].Prompts[0].Value, "b***@example.com") {
+		t.Fatalf("prompt: %+v", r.Challenges[0].Prompts)
+	}
+	code := f.box.lastCode()
+	if len(code) != 6 {
+		t.Fatalf("code %q", code)
+	}
+	v, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, code)
+	if err != nil || strings.Contains(v.Message, "not correct") {
+		t.Fatalf("right code: %+v, %v", v, err)
+	}
+	if _, err := f.svc.Validate(ctx, agent, r.CorrelationID, v.Nonce, code); !errors.Is(err, challenge.ErrInvalidRequest) {
+		t.Fatalf("the code again: %v; want a refusal", err)
+	}
+	late := f.init(t, f.begin(t, "bob"), authn.EmailKey)
+	f.clock.Advance(5 * time.Minute)
+	_, err = f.svc.Validate(ctx, agent, late.CorrelationID, late.Nonce, f.box.lastCode())
+	if !errors.Is(err, challenge.ErrExpired) {
+		t.Fatalf("a code after the transaction's TTL: %v", err)
+	}
+}
+
+func TestKBAFlow(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	answers := map[string]string{"city": "dubai", "color": "BLUE", "pet": "Bucktastic"}
+	r := f.init(t, f.begin(t, "alice"), authn.KBAKey)
+	for range 2 {
+		p := r.Challenges[0].Prompts
+		if len(p) != 1 || answers[p[0].Key] == "" {
+			t.Fatalf("prompts %+v", p)
+		}
+		var err error
+		if r, err = f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, answers[p[0].Key]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(r.Challenges[0].Prompts) != 0 {
+		t.Fatalf("after two right answers: %+v", r)
+	}
+	if done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
+		t.Fatalf("Finalize: %+v, %v", done, err)
+	}
+}
+
+func TestAuthenticateOnValidate(t *testing.T) {
+	f := newFixture(t, authn.Options{AuthenticateOnValidate: true})
+	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	if r, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t)); err != nil || r.Status != authn.StatusAuthenticated {
+		t.Fatalf("Validate: %+v, %v", r, err)
+	}
+}
+
+func TestExpiryUnknownIDsAndOtherAgents(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	ctx := context.Background()
+	r := f.begin(t, "alice")
+	if _, err := f.svc.Init(ctx, "other-agent", r.CorrelationID, r.Nonce, authn.TOTPKey, nil); !errors.Is(err, challenge.ErrNotFound) {
+		t.Fatalf("another agent's transaction: %v; want ErrNotFound", err)
+	}
+	if _, err := f.svc.Init(ctx, agent, "no-such-id", "", authn.TOTPKey, nil); !errors.Is(err, challenge.ErrNotFound) {
+		t.Fatalf("unknown id: %v", err)
+	}
+	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.EmailKey, nil); !errors.Is(err, challenge.ErrInvalidRequest) {
+		t.Fatalf("a factor alice has not registered: %v", err)
+	}
+	f.clock.Advance(5 * time.Minute)
+	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.TOTPKey, nil); !errors.Is(err, challenge.ErrExpired) {
+		t.Fatalf("after the TTL: %v", err)
+	}
+	if _, err := f.svc.Begin(ctx, authn.BeginRequest{ClientID: agent, UserID: "alice", TTL: 2 * time.Hour}); !errors.Is(err, challenge.ErrInvalidRequest) {
+		t.Fatalf("a TTL over the maximum: %v", err)
+	}
+}
+
+func TestNoSecretReachesTheLogs(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	ctx := context.Background()
+	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	code := f.code(t)
+	w, _ := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "135790")
+	v, _ := f.svc.Validate(ctx, agent, r.CorrelationID, w.Nonce, code)
+	_, _ = f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, code) // a replay, refused
+	e := f.init(t, f.begin(t, "bob"), authn.EmailKey)
+	_, _ = f.svc.Validate(ctx, agent, e.CorrelationID, e.Nonce, f.box.lastCode())
+	k := f.init(t, f.begin(t, "alice"), authn.KBAKey)
+	_, _ = f.svc.Validate(ctx, agent, k.CorrelationID, k.Nonce, "Dubai")
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"kind":"authn"`) {
+		t.Fatalf("nothing was logged; the test proves nothing")
+	}
+	for _, secret := range []string{code, "135790", f.box.lastCode(), r.Nonce, w.Nonce, v.Nonce, e.Nonce, totpSecret, "Dubai", "bob@example.com"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs contain %q", secret)
+		}
+	}
+}
+
+func TestSMSCodeFlow(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	r := f.init(t, f.begin(t, "dave"), authn.SMSKey)
+	if !strings.Contains(r.Challenges[0].Prompts[0].Value, "***5678") {
+		t.Fatalf("prompt: %+v", r.Challenges[0].Prompts)
+	}
+	wrong, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, "1"+f.box.lastCode()[1:]+"0")
+	if err != nil || !strings.Contains(wrong.Message, "not correct") {
+		t.Fatalf("a wrong code: %+v, %v", wrong, err)
+	}
+	v, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, wrong.Nonce, f.box.lastCode())
+	if err != nil || v.Status != authn.StatusPendingVerification || strings.Contains(v.Message, "not correct") {
+		t.Fatalf("the right code: %+v, %v", v, err)
+	}
+}
+
+// TestRacingRequestsWithOneNonce: eight copies of a Validate with the same
+// nonce and the right code race. Exactly one is answered; the others are
+// refused as stale. Which one, and whether its answer counts as right, is
+// up to the race: the TOTP replay guard is claimed inside the step, so a
+// loser can burn the code before the winner saves (failing closed, never
+// open). Either way only the answered request's nonce can go on.
+func TestRacingRequestsWithOneNonce(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	code := f.code(t)
+	const n = 8
+	results := make([]*authn.Response, n)
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i], errs[i] = f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, code)
+		})
+	}
+	close(start)
+	wg.Wait()
+	var winner *authn.Response
+	for i := range n {
+		switch {
+		case errs[i] == nil && winner != nil:
+			t.Fatalf("two requests with one nonce were both answered")
+		case errs[i] == nil:
+			winner = results[i]
+		case !errors.Is(errs[i], challenge.ErrStaleNonce):
+			t.Fatalf("request %d: %v; want ErrStaleNonce", i, errs[i])
+		}
+	}
+	if winner == nil {
+		t.Fatal("no request was answered")
+	}
+	for _, nonce := range []string{r.Nonce, "made-up"} {
+		if _, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, nonce, authn.ResultSuccess, ""); !errors.Is(err, challenge.ErrStaleNonce) {
+			t.Fatalf("Finalize with a nonce the race did not hand out: %v", err)
+		}
+	}
+	done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, winner.Nonce, authn.ResultSuccess, "")
+	if strings.Contains(winner.Message, "not correct") {
+		if !errors.Is(err, challenge.ErrInvalidRequest) {
+			t.Fatalf("Success after a counted wrong answer: %+v, %v", done, err)
+		}
+		return
+	}
+	if err != nil || done.Status != authn.StatusAuthenticated {
+		t.Fatalf("Finalize with the winner's nonce: %+v, %v", done, err)
+	}
+}
+
+func TestKBAWithoutAnswersIsAFieldError(t *testing.T) {
+	f := newFixture(t, authn.Options{})
+	r := f.begin(t, "erin")
+	_, err := f.svc.Init(context.Background(), agent, r.CorrelationID, r.Nonce, authn.KBAKey, nil)
+	var fe *challenge.FieldError
+	if !errors.As(err, &fe) || fe.Field != "challengedata.factorKey" {
+		t.Fatalf("Init KBA for a user without answers: %v; want a field error", err)
+	}
+}

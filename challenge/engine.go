@@ -1,0 +1,270 @@
+package challenge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// DefaultMaxAttempts is the attempt budget when [EngineOptions.MaxAttempts]
+// is zero.
+const DefaultMaxAttempts = 3
+
+// EngineOptions configures an [Engine]. The zero value is ready to use.
+type EngineOptions struct {
+	// Clock stamps records and judges expiry. Nil means the system clock.
+	Clock Clock
+	// IDs makes record IDs. Nil means [RandomIDs].
+	IDs IDSource
+	// MaxAttempts is the per-challenge budget of failed attempts; the
+	// failure that reaches it fires the machine's Lock event. Zero means
+	// DefaultMaxAttempts; negative is an error.
+	MaxAttempts int
+	// Logger receives one line per saved change. The zero value logs
+	// nothing. Lines carry kind, id, event, states, attempts and duration;
+	// never Data, subjects or secrets.
+	Logger zerolog.Logger
+	// Observer, if set, receives every saved change.
+	Observer Observer
+	// Limiter, if set, is asked before a record with a Subject is created,
+	// and told of every failed attempt against one.
+	Limiter Limiter
+}
+
+// Engine runs the requests of one flow against its records: load, lazily
+// expire, let the flow decide through a [Tx], save with compare-and-set,
+// then log and observe. It is safe for concurrent use and holds no lock
+// across a request: two requests racing on one record are settled by the
+// store's compare-and-set.
+type Engine struct {
+	store    Store
+	machine  *Machine
+	clock    Clock
+	ids      IDSource
+	max      int
+	log      zerolog.Logger
+	observer Observer
+	limiter  Limiter
+}
+
+// NewEngine returns an Engine for machine's records in store, or an error
+// if opts are invalid.
+func NewEngine(store Store, machine *Machine, opts EngineOptions) (*Engine, error) {
+	switch {
+	case store == nil:
+		return nil, errors.New("challenge: engine: nil store")
+	case machine == nil:
+		return nil, errors.New("challenge: engine: nil machine")
+	case opts.MaxAttempts < 0:
+		return nil, fmt.Errorf("challenge: engine %s: negative MaxAttempts %d", machine.Name(), opts.MaxAttempts)
+	}
+	e := &Engine{store: store, machine: machine, clock: opts.Clock, ids: opts.IDs,
+		max: opts.MaxAttempts, log: opts.Logger, observer: opts.Observer, limiter: opts.Limiter}
+	if e.clock == nil {
+		e.clock = SystemClock{}
+	}
+	if e.ids == nil {
+		e.ids = RandomIDs{}
+	}
+	if e.max == 0 {
+		e.max = DefaultMaxAttempts
+	}
+	return e, nil
+}
+
+// Machine returns the engine's machine.
+func (e *Engine) Machine() *Machine { return e.machine }
+
+// MaxAttempts returns the per-challenge attempt budget.
+func (e *Engine) MaxAttempts() int { return e.max }
+
+// NewID returns a fresh identifier from the engine's [IDSource]; flows use
+// it for tokens and nonces as well as record IDs.
+func (e *Engine) NewID() string { return e.ids.NewID() }
+
+// Start describes a new challenge.
+type Start struct {
+	// ID is the record's ID; empty means a fresh one from the IDSource.
+	ID string
+	// Subject is who the challenge is about.
+	Subject string
+	// TTL is how long the challenge accepts operations; zero means it
+	// never expires.
+	TTL time.Duration
+	// Data is the flow's initial payload.
+	Data []byte
+}
+
+// Create stores a new record in the machine's initial state and returns it.
+// It returns ErrInvalidRecord for a bad ID or a negative TTL, a
+// *ThrottledError if the engine's Limiter holds the subject off, the
+// store's ErrAlreadyExists if the ID is taken, or the store's own error.
+func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
+	start := e.clock.Now()
+	kind := e.machine.Name()
+	if s.TTL < 0 {
+		return nil, fmt.Errorf("challenge: create %s: %w: negative TTL", kind, ErrInvalidRecord)
+	}
+	if s.ID == "" {
+		s.ID = e.ids.NewID()
+	}
+	if len(s.ID) > MaxIDLength {
+		return nil, fmt.Errorf("challenge: create %s: %w: id of %d bytes", kind, ErrInvalidRecord, len(s.ID))
+	}
+	if e.limiter != nil && s.Subject != "" {
+		if err := e.limiter.Allow(ctx, s.Subject); err != nil {
+			return nil, fmt.Errorf("challenge: create %s: %w", kind, err)
+		}
+	}
+	now := storeTime(start)
+	rec := &Record{Kind: kind, ID: s.ID, State: e.machine.Initial(), Subject: s.Subject,
+		CreatedAt: now, UpdatedAt: now, Data: s.Data}
+	if s.TTL > 0 {
+		rec.ExpiresAt = storeTime(now.Add(s.TTL))
+	}
+	if err := e.store.Create(ctx, rec); err != nil {
+		return nil, err
+	}
+	e.emit(ctx, []Change{{Kind: kind, ID: rec.ID, To: rec.State, At: now}}, start)
+	return rec, nil
+}
+
+// Get returns the record with this ID. A record past its ExpiresAt in a
+// non-final state is moved to the machine's expired state first (and that
+// change saved), and Get returns ErrExpired, as it does for a record
+// already in the expired state. Other errors: ErrNotFound, ErrConflict (the
+// record kept changing while it was being expired), or the store's own.
+func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
+	return e.Step(ctx, id, nil)
+}
+
+// Step runs one request against the record with this ID:
+//
+//  1. load it (one store read);
+//  2. if it is past ExpiresAt in a non-final state, expire it as [Engine.Get]
+//     does and return ErrExpired without calling fn;
+//  3. call fn, which inspects the record and changes it through tx;
+//  4. if fn returned nil and changed anything, save it with compare-and-set
+//     (one store write), then log and observe each change;
+//  5. return the record as saved.
+//
+// If fn returns an error, its changes are discarded and Step returns the
+// error as is, with one exception: a failed attempt recorded with
+// [Tx.Fail] is saved (with everything fn changed before it) and then fn's
+// error is returned, so that wrong answers always count.
+//
+// If the save loses a race with another writer, Step reads the record again
+// and calls fn once more on the fresh record, so that fn can answer a retry
+// of a request that already won with the winner's outcome, or refuse
+// precisely in the new state. fn must therefore derive everything from tx
+// and may be called twice. A second lost race returns ErrConflict.
+func (e *Engine) Step(ctx context.Context, id string, fn func(tx *Tx) error) (*Record, error) {
+	kind := e.machine.Name()
+	if id == "" || len(id) > MaxIDLength {
+		return nil, fmt.Errorf("challenge: %s: id of %d bytes: %w", kind, len(id), ErrNotFound)
+	}
+	start := e.clock.Now()
+	for try := 0; ; try++ {
+		rec, err := e.store.Get(ctx, kind, id)
+		if err != nil {
+			return nil, err
+		}
+		out, err := e.run(ctx, rec, start, fn)
+		if try == 0 && errors.Is(err, ErrConflict) {
+			continue
+		}
+		return out, err
+	}
+}
+
+func (e *Engine) run(ctx context.Context, rec *Record, start time.Time, fn func(*Tx) error) (*Record, error) {
+	tx := &Tx{engine: e, rec: rec, now: storeTime(start)}
+	tx.changes = tx.buf[:0]
+	if rec.State == e.machine.expired && rec.State != "" {
+		return nil, e.expiredErr(rec)
+	}
+	if rec.Expired(tx.now) && !e.machine.IsFinal(rec.State) {
+		if e.machine.def.Expire != "" {
+			if err := tx.Fire(e.machine.def.Expire); err != nil {
+				return nil, err
+			}
+			if err := e.save(ctx, tx, start); err != nil {
+				return nil, err
+			}
+		}
+		return nil, e.expiredErr(rec)
+	}
+	if fn != nil {
+		if err := fn(tx); err != nil {
+			if !tx.failed {
+				return nil, err
+			}
+			if serr := e.save(ctx, tx, start); serr != nil {
+				return nil, serr
+			}
+			if e.limiter != nil && tx.rec.Subject != "" {
+				if lerr := e.limiter.Failed(ctx, tx.rec.Subject); lerr != nil {
+					e.log.Warn().Err(lerr).Str("kind", tx.rec.Kind).Msg("limiter did not record a failure")
+				}
+			}
+			return nil, err
+		}
+	}
+	if tx.dirty {
+		if err := e.save(ctx, tx, start); err != nil {
+			return nil, err
+		}
+	}
+	return tx.rec, nil
+}
+
+func (e *Engine) expiredErr(rec *Record) error {
+	return fmt.Errorf("challenge: %s %s: %w", rec.Kind, rec.ID, ErrExpired)
+}
+
+func (e *Engine) save(ctx context.Context, tx *Tx, start time.Time) error {
+	tx.rec.UpdatedAt = tx.now
+	if err := e.store.Update(ctx, tx.rec); err != nil {
+		return err
+	}
+	e.emit(ctx, tx.changes, start)
+	return nil
+}
+
+// emit logs and observes changes that have been saved.
+func (e *Engine) emit(ctx context.Context, changes []Change, start time.Time) {
+	if len(changes) == 0 {
+		return
+	}
+	took := e.clock.Now().Sub(start)
+	for i := range changes {
+		c := &changes[i]
+		c.Duration = took
+		level, msg := zerolog.InfoLevel, "challenge transition"
+		switch {
+		case c.From == "":
+			msg = "challenge created"
+		case c.Failed && c.Event == "":
+			level, msg = zerolog.WarnLevel, "challenge attempt failed"
+		case c.Failed:
+			level, msg = zerolog.WarnLevel, "challenge locked"
+		}
+		if ev := e.log.WithLevel(level); ev != nil {
+			ev = ev.Str("kind", c.Kind).Str("id", c.ID)
+			if c.Event != "" {
+				ev = ev.Str("event", string(c.Event)).Str("from", string(c.From))
+			}
+			ev = ev.Str("to", string(c.To)).Int("attempts", c.Attempts)
+			if c.Reason != "" {
+				ev = ev.Str("reason", c.Reason)
+			}
+			ev.Dur("duration", c.Duration).Msg(msg)
+		}
+		if e.observer != nil {
+			e.observer.Observe(ctx, *c)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package challenge
+
+import "context"
+
+// Store keeps records. Implementations must be safe for concurrent use by
+// many goroutines and, for shared backends, by many processes.
+//
+// Every implementation must pass challenge/storetest.Run. The contract:
+//
+//   - Records are keyed by (Kind, ID).
+//   - A record is visible until ExpiresAt plus the store's retention window,
+//     judged by the store's [Clock]; after that it behaves exactly as if it
+//     had been deleted, whether or not the backend has reclaimed it yet. A
+//     zero ExpiresAt never expires.
+//   - Records handed in and out are the caller's: the store copies what it
+//     keeps and what it returns, so changing them cannot change the store.
+//   - Times round-trip with at least microsecond precision and come back in
+//     UTC.
+//   - A method called with a done context returns an error that wraps the
+//     context's error and changes nothing.
+//
+// Errors other than the ones documented below (and context errors) mean the
+// backend failed; the caller cannot tell whether a write took effect.
+type Store interface {
+	// Create stores rec as a new record and sets rec.Version to 1. It
+	// returns ErrAlreadyExists if a visible record has the same kind and ID,
+	// and ErrInvalidRecord if rec.Kind or rec.ID is empty. rec.Version on
+	// input is ignored.
+	Create(ctx context.Context, rec *Record) error
+
+	// Get returns a copy of the visible record with this kind and ID, or
+	// ErrNotFound.
+	Get(ctx context.Context, kind, id string) (*Record, error)
+
+	// Update replaces the record with rec's kind and ID if, and only if, the
+	// stored Version equals rec.Version; on success the stored version, and
+	// rec.Version, is one higher. It returns ErrConflict if the stored
+	// Version differs (nothing is written) and ErrNotFound if there is no
+	// visible record. Every field but Kind, ID and Version is taken from rec.
+	Update(ctx context.Context, rec *Record) error
+
+	// Delete removes the record with this kind and ID, or returns
+	// ErrNotFound if there is no visible one.
+	Delete(ctx context.Context, kind, id string) error
+}

@@ -1,0 +1,117 @@
+package challenge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Tx is one engine step's view of a record, handed to the function given
+// to [Engine.Step]. Reads come from the record as loaded; changes are kept
+// in the Tx and saved by the engine when the function returns. A Tx is not
+// safe for concurrent use and must not be used after the function returns.
+type Tx struct {
+	engine  *Engine
+	rec     *Record
+	now     time.Time
+	changes []Change
+	buf     [2]Change // backs changes: most steps make one or two
+	dirty   bool
+	failed  bool
+}
+
+// ID returns the record's ID.
+func (tx *Tx) ID() string { return tx.rec.ID }
+
+// State returns the record's current state, including transitions fired in
+// this Tx.
+func (tx *Tx) State() State { return tx.rec.State }
+
+// Subject returns the record's subject.
+func (tx *Tx) Subject() string { return tx.rec.Subject }
+
+// Attempts returns the number of failed attempts, including any recorded in
+// this Tx.
+func (tx *Tx) Attempts() int { return tx.rec.Attempts }
+
+// Remaining returns how many more failed attempts the budget allows.
+func (tx *Tx) Remaining() int { return max(0, tx.engine.max-tx.rec.Attempts) }
+
+// Data returns the flow's payload. The slice belongs to the Tx: read it or
+// decode it, and change it only through SetData.
+func (tx *Tx) Data() []byte { return tx.rec.Data }
+
+// CreatedAt returns when the record was created.
+func (tx *Tx) CreatedAt() time.Time { return tx.rec.CreatedAt }
+
+// ExpiresAt returns when the record expires (zero: never).
+func (tx *Tx) ExpiresAt() time.Time { return tx.rec.ExpiresAt }
+
+// Now returns the step's time: one reading of the engine's clock, so that
+// every decision in a step sees the same instant.
+func (tx *Tx) Now() time.Time { return tx.now }
+
+// SetData replaces the flow's payload; the engine saves it with the record.
+func (tx *Tx) SetData(data []byte) {
+	tx.rec.Data = data
+	tx.dirty = true
+}
+
+// SetSubject replaces the record's subject.
+func (tx *Tx) SetSubject(subject string) {
+	tx.rec.Subject = subject
+	tx.dirty = true
+}
+
+// Fire fires event on the record. It returns a [*TransitionError] (matching
+// ErrInvalidTransition, and ErrFinal or ErrLocked where they apply) if the
+// event is not allowed in the current state, and leaves the record as it
+// was.
+func (tx *Tx) Fire(event Event) error {
+	m := tx.engine.machine
+	from := tx.rec.State
+	to, err := m.fire(context.Background(), from, event)
+	if err != nil {
+		var te *TransitionError
+		if errors.As(err, &te) && from == m.locked && tx.rec.Attempts >= tx.engine.max {
+			te.Locked = true
+		}
+		return err
+	}
+	tx.rec.State = to
+	tx.dirty = true
+	tx.changes = append(tx.changes, Change{Kind: tx.rec.Kind, ID: tx.rec.ID, Event: event,
+		From: from, To: to, Attempts: tx.rec.Attempts, At: tx.now})
+	return nil
+}
+
+// Fail records a failed attempt (a wrong answer, a mismatched account)
+// whose cause is cause, and returns the error the flow should return from
+// its step function. The attempt is saved even though the step returns an
+// error. The failure that exhausts the budget also fires the machine's Lock
+// event, and the error returned then matches both ErrLocked and cause.
+//
+// Fail returns a [*TransitionError] and records nothing if the machine has
+// no Lock event or the Lock event is not allowed in the current state: an
+// attempt that could never lock the challenge must not be counted as if it
+// could.
+func (tx *Tx) Fail(cause error) error {
+	m := tx.engine.machine
+	if m.def.Lock == "" || !m.Can(tx.rec.State, m.def.Lock) {
+		return &TransitionError{Machine: m.Name(), From: tx.rec.State, Event: m.def.Lock, Final: m.IsFinal(tx.rec.State)}
+	}
+	tx.rec.Attempts++
+	tx.failed, tx.dirty = true, true
+	if tx.rec.Attempts < tx.engine.max {
+		tx.changes = append(tx.changes, Change{Kind: tx.rec.Kind, ID: tx.rec.ID, From: tx.rec.State,
+			To: tx.rec.State, Attempts: tx.rec.Attempts, Failed: true, Reason: cause.Error(), At: tx.now})
+		return cause
+	}
+	if err := tx.Fire(m.def.Lock); err != nil {
+		return err // unreachable: Can said yes
+	}
+	last := &tx.changes[len(tx.changes)-1]
+	last.Failed, last.Reason = true, cause.Error()
+	return fmt.Errorf("%w: %w", ErrLocked, cause)
+}

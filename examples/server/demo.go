@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/questions"
+)
+
+// Demo credentials and data (API.md §4).
+const (
+	demoPartnerToken = "demo-partner-token"
+	demoBankToken    = "demo-bank-token"
+	demoBusiness     = "acmepaymentscorp"
+	demoAlice        = "9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp"
+	demoBob          = "eceffbe3-3386-495b-80d3-7526f0eb0edc.acmepaymentscorp"
+	demoAdmin        = "admin.acmepaymentscorp"
+)
+
+var demoAccounts = map[string][]string{
+	"p-alice": {"DE02120300000000202051"},
+	"p-bob":   {"DE02500105170137075030"},
+}
+
+var demoSessions = []httpapi.Session{
+	{Token: "TokenID=alice-demo", CSRFToken: "csrf-alice-demo", Caller: httpapi.QuestionsCaller{UserID: demoAlice}},
+	{Token: "TokenID=bob-demo", CSRFToken: "csrf-bob-demo", Caller: httpapi.QuestionsCaller{UserID: demoBob}},
+	{Token: "TokenID=admin-demo", CSRFToken: "csrf-admin-demo", Caller: httpapi.QuestionsCaller{UserID: demoAdmin, SiteAdmin: true}},
+}
+
+// seedQuestions stores the demo business's catalog and alice's answers.
+func seedQuestions(ctx context.Context, svc *questions.Service) error {
+	q := func(code, text string) questions.Question {
+		minLen, maxLen, caseSensitive := 3, 64, false
+		return questions.Question{ChallengeCode: "com.soa.challenge.question." + code, ChallengeQuestion: text,
+			MinimumLength: &minLen, MaximumLength: &maxLen, IsCaseSensitive: &caseSensitive}
+	}
+	cat := questions.Catalog{RequiredAnswers: 3, Questions: []questions.Question{
+		q("city.birth", "What is the city of your birth?"),
+		q("color", "What is your favorite color?"),
+		q("pet", "What is the name of your pet?"),
+		q("mothers.name", "What is your mother's maiden name?"),
+		q("school", "What was the name of your first school?"),
+	}}
+	if _, err := svc.PutCatalog(ctx, demoBusiness, cat); err != nil {
+		return fmt.Errorf("demo catalog: %w", err)
+	}
+	_, err := svc.Enroll(ctx, demoAlice, []questions.Answer{
+		{ChallengeCode: "com.soa.challenge.question.city.birth", Answer: "Dubai"},
+		{ChallengeCode: "com.soa.challenge.question.color", Answer: "Blue"},
+		{ChallengeCode: "com.soa.challenge.question.pet", Answer: "Bucktastic"},
+	})
+	if err != nil {
+		return fmt.Errorf("demo enrollment: %w", err)
+	}
+	return nil
+}
+
+func printDemo(w io.Writer, addr string, cfg *config) {
+	fmt.Fprintf(w, `challengekit demo server on http://%s (store: %s)
+
+PSD2 consent challenges (API.md §1), challenges live %v
+  partner:  Authorization: Bearer %s
+  bank:     Authorization: Bearer %s
+  accounts: p-alice owns DE02120300000000202051
+            p-bob   owns DE02500105170137075030
+  redirect: %s?consent_challenge=<one-time token>
+
+Security questions (API.md §3), business %s, 3 answers required; alice enrolled
+(Dubai, Blue, Bucktastic)
+`, addr, cfg.store, cfg.psd2TTL, demoPartnerToken, demoBankToken, cfg.redirectBase, demoBusiness)
+	for _, s := range demoSessions {
+		role := ""
+		if s.Caller.SiteAdmin {
+			role = " (site admin)"
+		}
+		fmt.Fprintf(w, "  %s%s\n    Cookie: AtmoAuthToken_%s=%s\n    X-Csrf-Token_%s: %s\n",
+			s.Caller.UserID, role, demoBusiness, s.Token, demoBusiness, s.CSRFToken)
+	}
+	outbox := "not written (-demo-outbox FILE writes them)"
+	if cfg.demoOutbox != "" {
+		outbox = "written to " + cfg.demoOutbox
+	}
+	fmt.Fprintf(w, `
+Factor transactions (API.md §2), transactions live %v
+  agent: HTTP Basic %s / %s
+  alice: ChallengeOMATOTP (base32 secret %s; go run ./examples/totp %s)
+         ChallengeKBA (her security answers above)
+  bob:   ChallengeEmail (bob@example.com; codes are %s)
+
+Stop with Ctrl-C.
+`, cfg.authnTTL, demoAgentID, demoAgentSecret, demoTOTPSecret, demoTOTPSecret, outbox)
+}

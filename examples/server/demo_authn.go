@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/questions"
+)
+
+// Demo factor-transaction data (API.md §4).
+const (
+	demoAgentID     = "demo-agent"
+	demoAgentSecret = "demo-agent-secret"
+	demoTOTPSecret  = "JBSWY3DPEHPK3PXP"
+)
+
+func demoRegistry() *authn.MemoryRegistry {
+	return authn.NewMemoryRegistry(map[string][]authn.Registration{
+		"alice": {
+			{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+			{FactorKey: authn.KBAKey, Subject: demoAlice},
+		},
+		"bob": {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+	})
+}
+
+// demoSender stands in for an e-mail gateway: it logs that a code was sent,
+// never the code, and appends the code to the outbox file if one is set.
+type demoSender struct {
+	log    zerolog.Logger
+	outbox string
+	mu     sync.Mutex
+}
+
+func (d *demoSender) SendCode(_ context.Context, factorKey, destination, code string) error {
+	d.log.Info().Str("factor", factorKey).Msg("code sent") // neither the code nor the address
+	if d.outbox == "" {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	f, err := os.OpenFile(d.outbox, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("demo outbox: %w", err)
+	}
+	_, werr := fmt.Fprintf(f, "%s %s %s\n", time.Now().UTC().Format(time.RFC3339), destination, code)
+	if err := f.Close(); werr == nil {
+		werr = err
+	}
+	return werr
+}
+
+// demoNotifier stands in for a push service.
+type demoNotifier struct{ log zerolog.Logger }
+
+func (d demoNotifier) Notify(_ context.Context, userID string, _ authn.Registration, tx string) error {
+	d.log.Info().Str("user", userID).Str("transaction", tx).Msg("push sent")
+	return nil
+}
+
+// newAuthnService builds the factor-transaction service with every
+// built-in factor. Codes are keyed with -otp-key, or a secret drawn at
+// start, so that a single demo server's codes die with it.
+func newAuthnService(store challenge.Store, qs *questions.Service, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (*authn.Service, error) {
+	totpFactor, err := authn.NewTOTP(store, authn.TOTPOptions{Clock: cfg.clock})
+	if err != nil {
+		return nil, err
+	}
+	key := cfg.otpKey
+	if key == nil {
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	}
+	sender := &demoSender{log: log, outbox: cfg.demoOutbox}
+	email, err := authn.NewOTPCode(authn.EmailKey, sender, key, authn.OTPCodeOptions{Clock: cfg.clock})
+	if err != nil {
+		return nil, err
+	}
+	sms, err := authn.NewOTPCode(authn.SMSKey, sender, key, authn.OTPCodeOptions{Clock: cfg.clock})
+	if err != nil {
+		return nil, err
+	}
+	kba, err := authn.NewKBA(qs)
+	if err != nil {
+		return nil, err
+	}
+	push, err := authn.NewPush(demoNotifier{log: log})
+	if err != nil {
+		return nil, err
+	}
+	return authn.NewService(store, demoRegistry(), []authn.Factor{totpFactor, email, sms, kba, push},
+		authn.Options{TTL: cfg.authnTTL, Logger: log, Clock: cfg.clock, Limiter: limiter})
+}

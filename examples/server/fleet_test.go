@@ -1,0 +1,257 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/challengekit/challengekit/challenge/challengetest"
+	"github.com/challengekit/challengekit/internal/servicetest"
+)
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// serverBinary builds this command once per test run.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "challengekit-server")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "server")
+		out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// process is one server process on a port of its own.
+type process struct {
+	base string
+	logs *challengetest.LogBuffer
+}
+
+// startProcess runs the server binary with args and stops it (SIGTERM,
+// then a clean exit is required) when the test ends.
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(serverBinary(t), append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	p := &process{logs: &challengetest.LogBuffer{}}
+	cmd.Stderr = p.logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("server %v exited with %v\n%s", args, err, p.logs)
+		}
+	})
+	out := bufio.NewReader(stdout)
+	first, err := out.ReadString('\n')
+	go func() { _, _ = io.Copy(io.Discard, out) }() // keep the pipe drained
+	_, addr, ok := strings.Cut(strings.TrimSpace(first), "http://")
+	if err != nil || !ok {
+		t.Fatalf("server did not start (%v): %q\n%s", err, first, p.logs)
+	}
+	p.base = "http://" + strings.Fields(addr)[0]
+	return p
+}
+
+// psd2Do sends a PSD2 request; safe to call from any goroutine.
+func psd2Do(method, url, token, body string) (int, map[string]any, error) {
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: %d, body not JSON: %w", method, url, resp.StatusCode, err)
+	}
+	return resp.StatusCode, out, nil
+}
+
+func psd2Call(t *testing.T, method, url, token, body string) (int, map[string]any) {
+	t.Helper()
+	status, out, err := psd2Do(method, url, token, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, out
+}
+
+func create(t *testing.T, p *process) string {
+	t.Helper()
+	status, c := psd2Call(t, "POST", p.base+"/v1/psd2/challenges", demoBankToken, `{"iban":"DE02120300000000202051","tpp_name":"Fleet"}`)
+	if status != 201 {
+		t.Fatalf("create on %s: %d %v", p.base, status, c)
+	}
+	return c["id"].(string)
+}
+
+// TestFleetSharesChallenges runs two server processes over one store: a
+// challenge created on one is finished on the other, and 32 concurrent
+// PATCHes split across both yield exactly one redirect.
+func TestFleetSharesChallenges(t *testing.T) {
+	for _, tc := range []struct {
+		store string
+		args  func(t *testing.T) []string
+	}{
+		{"redis", func(t *testing.T) []string {
+			servicetest.Redis(t)
+			return []string{"-store", "redis", "-redis-url", servicetest.RedisURL()}
+		}},
+		{"postgres", func(t *testing.T) []string {
+			servicetest.Postgres(t)
+			return []string{"-store", "postgres", "-postgres-url", servicetest.PostgresURL()}
+		}},
+	} {
+		t.Run(tc.store, func(t *testing.T) {
+			args := tc.args(t)
+			a, b := startProcess(t, args...), startProcess(t, args...)
+			id := create(t, a)
+			if status, c := psd2Call(t, "GET", b.base+"/v1/psd2/challenges/"+id, demoPartnerToken, ""); status != 200 || c["status"] != "pending" {
+				t.Fatalf("GET on the other server: %d %v", status, c)
+			}
+			status, patched := psd2Call(t, "PATCH", b.base+"/v1/psd2/challenges/"+id, demoPartnerToken, `{"person_id":"p-alice"}`)
+			if status != 200 {
+				t.Fatalf("PATCH on the other server: %d %v", status, patched)
+			}
+			if status, c := psd2Call(t, "GET", a.base+"/v1/psd2/challenges/"+id, demoPartnerToken, ""); status != 200 ||
+				c["status"] != "redirected" || c["redirect_url"] != patched["redirect_url"] {
+				t.Fatalf("GET back on the first server: %d %v", status, c)
+			}
+
+			id = create(t, a)
+			const n = 32
+			urls := make([]any, n)
+			statuses := make([]int, n)
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for i := range n {
+				server := a
+				if i%2 == 1 {
+					server = b
+				}
+				wg.Go(func() {
+					<-start
+					s, c, err := psd2Do("PATCH", server.base+"/v1/psd2/challenges/"+id, demoPartnerToken, `{"person_id":"p-alice"}`)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					statuses[i], urls[i] = s, c["redirect_url"]
+				})
+			}
+			close(start)
+			wg.Wait()
+			for i := range n {
+				if statuses[i] != 200 || urls[i] == nil || urls[i] != urls[0] {
+					t.Fatalf("PATCH %d: %d %v; PATCH 0 got %v", i, statuses[i], urls[i], urls[0])
+				}
+			}
+		})
+	}
+}
+
+// TestStoreOutageAndRecovery stops the Redis a server uses: requests get
+// the 5xx envelope within the server's bounds and the cause is logged; once
+// Redis is back, the same server process serves again.
+func TestStoreOutageAndRecovery(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if servicetest.Required() {
+			t.Fatal("redis-server is required to test store outages")
+		}
+		t.Skip("redis-server is not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	_ = ln.Close()
+	startRedis := func() *exec.Cmd {
+		t.Helper()
+		cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Redis says when it listens; wait for that line, not for a time.
+		var out strings.Builder
+		lines := bufio.NewScanner(stdout)
+		for lines.Scan() {
+			out.WriteString(lines.Text() + "\n")
+			if strings.Contains(lines.Text(), "Ready to accept connections") {
+				go func() { _, _ = io.Copy(io.Discard, stdout) }()
+				return cmd
+			}
+		}
+		_ = cmd.Wait()
+		t.Fatalf("private redis-server did not start:\n%s", out.String())
+		return nil
+	}
+	redisCmd := startRedis()
+	t.Cleanup(func() { _ = redisCmd.Process.Kill(); _ = redisCmd.Wait() })
+	p := startProcess(t, "-store", "redis", "-redis-url", fmt.Sprintf("redis://127.0.0.1:%d/0", port))
+	create(t, p)
+
+	_ = redisCmd.Process.Kill()
+	_ = redisCmd.Wait()
+	began := time.Now()
+	status, body := psd2Call(t, "POST", p.base+"/v1/psd2/challenges", demoBankToken, `{"iban":"DE02120300000000202051","tpp_name":"Fleet"}`)
+	took := time.Since(began)
+	if status != 500 || body["code"] != "generic_error" || len(body) != 5 {
+		t.Fatalf("with Redis down: %d %v; want the 500 envelope", status, body)
+	}
+	if took > requestDeadline+time.Second {
+		t.Fatalf("with Redis down the request took %v; the server's bound is %v", took, requestDeadline)
+	}
+	// The server's stderr reaches p.logs through a pipe, possibly after
+	// the response; wait for the line rather than read once.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if logs, ok := p.logs.WaitFor(ctx, "connection refused", body["id"].(string)); !ok {
+		t.Fatalf("no log line with the cause and error id %v:\n%s", body["id"], logs)
+	}
+
+	redisCmd = startRedis()
+	create(t, p) // the same process serves again
+}

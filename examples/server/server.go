@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/psd2"
+	"github.com/challengekit/challengekit/questions"
+)
+
+// demoShutdown bounds how long shutdown waits for requests in flight.
+const demoShutdown = 10 * time.Second
+
+// run serves until ctx is done, then shuts down gracefully. ready, if not
+// nil, is called with the listening address once requests are accepted.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(addr string)) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := zerolog.New(stderr).Level(cfg.logLevel).With().Timestamp().Logger()
+
+	store, closeStore, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	mux, err := newMux(ctx, store, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           withDeadline(mux),
+		ReadHeaderTimeout: cfg.readHeaderTimeout, // slow clients cannot hold connections
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	addr := ln.Addr().String()
+	printDemo(stdout, addr, cfg)
+	log.Info().Str("addr", addr).Str("store", cfg.store).Msg("serving")
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(addr)
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), demoShutdown)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// newMux builds the services over store, with their demo data, and the
+// handlers.
+func newMux(ctx context.Context, store challenge.Store, cfg *config, log zerolog.Logger) (*http.ServeMux, error) {
+	// One limiter for every flow: a subject that keeps failing one way is
+	// slowed down in all of them, briefly.
+	limiter, err := challenge.NewMemoryLimiter(challenge.LimiterOptions{Clock: cfg.clock})
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
+	if err != nil {
+		return nil, err
+	}
+	redirects, err := psd2.NewRedirectBase(cfg.redirectBase, "")
+	if err != nil {
+		return nil, err
+	}
+	psd2Svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{TTL: cfg.psd2TTL, Logger: log, Clock: cfg.clock, Limiter: limiter})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := httpapi.NewPSD2Tokens([]string{demoPartnerToken}, []string{demoBankToken})
+	if err != nil {
+		return nil, err
+	}
+	psd2Handler, err := httpapi.NewPSD2(psd2Svc, auth, httpapi.PSD2Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	questionsSvc, err := questions.NewService(store, questions.Options{Logger: log, Clock: cfg.clock, Limiter: limiter})
+	if err != nil {
+		return nil, err
+	}
+	if err := seedQuestions(ctx, questionsSvc); err != nil {
+		return nil, err
+	}
+	sessions, err := httpapi.NewCookieSessions(demoBusiness, demoSessions)
+	if err != nil {
+		return nil, err
+	}
+	questionsHandler, err := httpapi.NewQuestions(questionsSvc, sessions, httpapi.QuestionsOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	authnSvc, err := newAuthnService(store, questionsSvc, limiter, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := httpapi.NewStaticAgents(map[string]string{demoAgentID: demoAgentSecret})
+	if err != nil {
+		return nil, err
+	}
+	authnHandler, err := httpapi.NewAuthn(authnSvc, agents, httpapi.AuthnOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	psd2Handler.Register(mux)
+	questionsHandler.Register(mux)
+	authnHandler.Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"ok"}`)
+	})
+	return mux, nil
+}

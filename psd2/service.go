@@ -1,0 +1,279 @@
+// Package psd2 implements a bank's PSD2 access-to-account consent challenge
+// (Solaris-style) on the challenge core.
+//
+// A third-party provider (TPP) asks for access to an account; the bank
+// creates a challenge ([Service.Create]); the partner that runs the login
+// screen checks it ([Service.Get]) and, once the customer has logged in,
+// reports the person ([Service.EnterCredentials]); the bank checks that the
+// person owns the IBAN and answers with the URL of its second-factor step,
+// whose outcome authorizes or fails the challenge
+// ([Service.CompleteSecondFactor]).
+//
+// The package knows nothing of HTTP; adapters/httpapi serves it.
+package psd2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// Refusals specific to PSD2, matched with errors.Is. Expiry, unknown IDs,
+// final states and malformed fields are the core's challenge.ErrExpired,
+// challenge.ErrNotFound, challenge.ErrFinal and *challenge.FieldError.
+var (
+	// ErrIBANNotOwned: the person does not own the challenge's IBAN. It
+	// counts as a failed attempt.
+	ErrIBANNotOwned = errors.New("psd2: the IBAN requested by the TPP does not belong to the specified person")
+	// ErrOtherPerson: the challenge already belongs to a different person.
+	ErrOtherPerson = errors.New("psd2: challenge belongs to another person")
+)
+
+// MaxFieldLength bounds every text field of a request.
+const MaxFieldLength = 255
+
+// DefaultTTL is how long a challenge lives when Options.TTL is zero.
+const DefaultTTL = 5 * time.Minute
+
+// Options tunes a [Service]. The zero value is ready to use.
+type Options struct {
+	// TTL is how long a challenge accepts operations. Zero means DefaultTTL.
+	TTL time.Duration
+	// MaxAttempts is how many IBAN mismatches a challenge takes before it
+	// fails. Zero means challenge.DefaultMaxAttempts (3).
+	MaxAttempts int
+	// Clock, IDs, Logger, Observer and Limiter are handed to the
+	// challenge.Engine. A Limiter throttles a person who keeps failing.
+	Clock    challenge.Clock
+	IDs      challenge.IDSource
+	Logger   zerolog.Logger
+	Observer challenge.Observer
+	Limiter  challenge.Limiter
+}
+
+// Service runs PSD2 consent challenges. It is safe for concurrent use.
+type Service struct {
+	engine    *challenge.Engine
+	accounts  AccountDirectory
+	redirects Redirects
+	ttl       time.Duration
+}
+
+// NewService returns a Service keeping its challenges in store, checking
+// ownership with accounts and building redirect URLs with redirects.
+func NewService(store challenge.Store, accounts AccountDirectory, redirects Redirects, opts Options) (*Service, error) {
+	if accounts == nil || redirects == nil {
+		return nil, errors.New("psd2: NewService needs an AccountDirectory and a Redirects")
+	}
+	if opts.TTL < 0 {
+		return nil, fmt.Errorf("psd2: negative TTL %v", opts.TTL)
+	}
+	if opts.TTL == 0 {
+		opts.TTL = DefaultTTL
+	}
+	m, err := challenge.NewMachine(Definition())
+	if err != nil {
+		return nil, err
+	}
+	eng, err := challenge.NewEngine(store, m, challenge.EngineOptions{
+		Clock: opts.Clock, IDs: opts.IDs, MaxAttempts: opts.MaxAttempts, Logger: opts.Logger, Observer: opts.Observer, Limiter: opts.Limiter,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("psd2: %w", err)
+	}
+	return &Service{engine: eng, accounts: accounts, redirects: redirects, ttl: opts.TTL}, nil
+}
+
+// Machine returns the service's state machine.
+func (s *Service) Machine() *challenge.Machine { return s.engine.Machine() }
+
+// Challenge is a PSD2 challenge as callers see it.
+type Challenge struct {
+	ID          string
+	Status      challenge.State
+	IBAN        string // electronic form
+	TPPName     string
+	TPPID       string
+	Scope       string
+	PersonID    string // empty until credentials were entered
+	RedirectURL string // empty until the challenge was redirected
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+}
+
+// CreateRequest is what the bank knows when a TPP asks for access.
+type CreateRequest struct {
+	IBAN    string // required; spaces allowed
+	TPPName string // required
+	TPPID   string
+	Scope   string
+}
+
+// Create starts a challenge in state pending. It returns a
+// *challenge.FieldError for a missing or invalid field.
+func (s *Service) Create(ctx context.Context, req CreateRequest) (*Challenge, error) {
+	iban, ok := NormalizeIBAN(req.IBAN)
+	switch {
+	case req.IBAN == "":
+		return nil, &challenge.FieldError{Field: "iban", Message: "is required"}
+	case !ok:
+		return nil, &challenge.FieldError{Field: "iban", Message: "is not a valid IBAN"}
+	case req.TPPName == "":
+		return nil, &challenge.FieldError{Field: "tpp_name", Message: "is required"}
+	}
+	for _, f := range []struct{ name, value string }{{"tpp_name", req.TPPName}, {"tpp_id", req.TPPID}, {"scope", req.Scope}} {
+		if err := checkText(f.name, f.value); err != nil {
+			return nil, err
+		}
+	}
+	p := payload{IBAN: iban, TPPName: req.TPPName, TPPID: req.TPPID, Scope: req.Scope}
+	rec, err := s.engine.Create(ctx, challenge.Start{TTL: s.ttl, Data: p.encode()})
+	if err != nil {
+		return nil, fmt.Errorf("psd2: create: %w", err)
+	}
+	return s.view(rec, &p), nil
+}
+
+// Get returns the challenge with this ID. It returns challenge.ErrNotFound
+// for an unknown ID and challenge.ErrExpired for an expired challenge.
+func (s *Service) Get(ctx context.Context, id string) (*Challenge, error) {
+	rec, err := s.engine.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodePayload(rec.Data)
+	if err != nil {
+		return nil, fmt.Errorf("psd2: get %s: %w", id, err)
+	}
+	return s.view(rec, &p), nil
+}
+
+// EnterCredentials records that personID logged in on the partner's screen
+// for challenge id (the PATCH of the API):
+//
+//   - pending, and the person owns the IBAN: the challenge moves through
+//     credentials_entered to redirected and gets a fresh one-time redirect
+//     token;
+//   - redirected (or credentials_entered) for the same person: nothing
+//     changes and the same redirect URL is returned, so a client retrying
+//     after a lost response is not punished;
+//   - the person does not own the IBAN: ErrIBANNotOwned, counted as a failed
+//     attempt; the attempt that exhausts the budget fails the challenge and
+//     still returns ErrIBANNotOwned (also matching challenge.ErrLocked);
+//   - another person past pending: ErrOtherPerson;
+//   - authorized or failed: challenge.ErrFinal; expired: challenge.ErrExpired;
+//     unknown: challenge.ErrNotFound.
+func (s *Service) EnterCredentials(ctx context.Context, id, personID string) (*Challenge, error) {
+	if personID == "" {
+		return nil, &challenge.FieldError{Field: "person_id", Message: "is required"}
+	}
+	if err := checkText("person_id", personID); err != nil {
+		return nil, err
+	}
+	var p payload
+	rec, err := s.engine.Step(ctx, id, func(tx *challenge.Tx) error {
+		var err error
+		if p, err = decodePayload(tx.Data()); err != nil {
+			return err
+		}
+		switch tx.State() {
+		case StatePending:
+			owns, err := s.accounts.OwnsIBAN(ctx, personID, p.IBAN)
+			if err != nil {
+				return fmt.Errorf("psd2: account directory: %w", err)
+			}
+			if !owns {
+				return tx.Fail(ErrIBANNotOwned)
+			}
+			if err := tx.Fire(EventEnterCredentials); err != nil {
+				return err
+			}
+			tx.SetSubject(personID)
+			return s.redirect(tx, &p)
+		case StateCredentialsEntered:
+			if tx.Subject() != personID {
+				return ErrOtherPerson
+			}
+			return s.redirect(tx, &p)
+		case StateRedirected:
+			if tx.Subject() != personID {
+				return ErrOtherPerson
+			}
+			return nil // a retry: answer with what the first request got
+		default:
+			return tx.Fire(EventEnterCredentials) // refused: final
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.view(rec, &p), nil
+}
+
+func (s *Service) redirect(tx *challenge.Tx, p *payload) error {
+	if err := tx.Fire(EventRedirect); err != nil {
+		return err
+	}
+	p.RedirectToken = s.engine.NewID()
+	tx.SetData(p.encode())
+	return nil
+}
+
+// CompleteSecondFactor records the outcome of the bank's second-factor step
+// for a redirected challenge: success authorizes it, failure fails it.
+// Reporting the same outcome again is answered with the challenge as it is
+// (a retry); anything else on a finished challenge is challenge.ErrFinal,
+// and on a challenge not yet redirected challenge.ErrInvalidTransition.
+func (s *Service) CompleteSecondFactor(ctx context.Context, id string, success bool) (*Challenge, error) {
+	event, done := EventFail, StateFailed
+	if success {
+		event, done = EventAuthorize, StateAuthorized
+	}
+	var p payload
+	rec, err := s.engine.Step(ctx, id, func(tx *challenge.Tx) error {
+		var err error
+		if p, err = decodePayload(tx.Data()); err != nil {
+			return err
+		}
+		if tx.State() == done {
+			return nil
+		}
+		return tx.Fire(event)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.view(rec, &p), nil
+}
+
+func (s *Service) view(rec *challenge.Record, p *payload) *Challenge {
+	c := &Challenge{
+		ID: rec.ID, Status: rec.State, IBAN: p.IBAN, TPPName: p.TPPName, TPPID: p.TPPID, Scope: p.Scope,
+		PersonID: rec.Subject, CreatedAt: rec.CreatedAt, ExpiresAt: rec.ExpiresAt,
+	}
+	if p.RedirectToken != "" {
+		c.RedirectURL = s.redirects.RedirectURL(p.RedirectToken)
+	}
+	return c
+}
+
+func checkText(field, value string) error {
+	switch {
+	case len(value) > MaxFieldLength:
+		return &challenge.FieldError{Field: field, Message: fmt.Sprintf("is longer than %d bytes", MaxFieldLength)}
+	case !utf8.ValidString(value):
+		return &challenge.FieldError{Field: field, Message: "is not valid UTF-8"}
+	}
+	for _, r := range value {
+		if r < 0x20 || r == 0x7f {
+			return &challenge.FieldError{Field: field, Message: "contains control characters"}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package questions_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/challengetest"
+	"github.com/challengekit/challengekit/questions"
+)
+
+type fixture struct {
+	svc   *questions.Service
+	clock *challengetest.FakeClock
+	logs  *challengetest.LogBuffer
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	f := &fixture{clock: challengetest.NewClock(), logs: &challengetest.LogBuffer{}}
+	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc, err = questions.NewService(store, questions.Options{
+		Params: fastParams, Clock: f.clock, Logger: zerolog.New(f.logs).Level(zerolog.DebugLevel),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.PutCatalog(context.Background(), business, demoCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fixture) enrollAlice(t testing.TB) {
+	t.Helper()
+	if _, err := f.svc.Enroll(context.Background(), alice, aliceAnswers()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answerFor returns alice's answer to a question, as she might type it.
+func answerFor(code string) string {
+	for _, a := range aliceAnswers() {
+		if a.ChallengeCode == code {
+			return "  " + strings.ToUpper(a.Answer) + " " // normalization forgives case and spaces
+		}
+	}
+	return ""
+}
+
+func TestEnrollStoresAndEchoesButNeverReturnsAnswers(t *testing.T) {
+	f := newFixture(t)
+	answers := aliceAnswers()
+	for i := range answers {
+		answers[i].UserID = "" // entries may leave the user out
+	}
+	echo, err := f.svc.Enroll(context.Background(), alice, answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(echo, aliceAnswers()) {
+		t.Fatalf("echo %+v, want the answers with the user's ID", echo)
+	}
+	got, err := f.svc.Enrolled(context.Background(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []questions.EnrolledQuestion{
+		{UserID: alice, ChallengeCode: "com.soa.challenge.question.city.birth", ChallengeQuestion: "What is the city of your birth?"},
+		{UserID: alice, ChallengeCode: "com.soa.challenge.question.color", ChallengeQuestion: "What is your favorite color?"},
+		{UserID: alice, ChallengeCode: "com.soa.challenge.question.pet", ChallengeQuestion: "What is the name of your pet?"},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Enrolled = %+v", got)
+	}
+	if none, err := f.svc.Enrolled(context.Background(), bob); err != nil || len(none) != 0 {
+		t.Fatalf("Enrolled(bob) = %v, %v; want none", none, err)
+	}
+}
+
+func TestEnrollIsAllOrNothing(t *testing.T) {
+	f := newFixture(t)
+	f.enrollAlice(t)
+	v, err := f.svc.StartVerification(context.Background(), alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := aliceAnswers()
+	bad[0].Answer = "Paris" // fine
+	bad[2].Answer = "x"     // too short: the whole update must be refused
+	_, err = f.svc.Enroll(context.Background(), alice, bad)
+	var re *questions.RuleError
+	if !errors.As(err, &re) || !errors.Is(err, questions.ErrInvalid) || len(re.Violations) != 1 || re.Violations[0].Entry != 2 {
+		t.Fatalf("Enroll with one bad answer: %v", err)
+	}
+	// The old answers still verify: nothing of the refused set was stored.
+	for v.Question != nil {
+		if v, err = f.svc.Answer(context.Background(), v.ID, answerFor(v.Question.ChallengeCode)); err != nil {
+			t.Fatalf("old answer after a refused update: %v", err)
+		}
+	}
+	if v.Status != questions.StateVerified {
+		t.Fatalf("status %s", v.Status)
+	}
+}
+
+func TestEnrollRefusesUnknownBusinessesAndBadIDs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := f.svc.Enroll(ctx, "someone.otherbusiness", aliceAnswers()); !errors.Is(err, questions.ErrUnknownBusiness) {
+		t.Errorf("other business: %v", err)
+	}
+	if _, err := f.svc.Enroll(ctx, "nodot", aliceAnswers()); !errors.Is(err, questions.ErrUnknownBusiness) {
+		t.Errorf("no business suffix: %v", err)
+	}
+	if _, err := f.svc.Enroll(ctx, strings.Repeat("x", 200)+".acmepaymentscorp", aliceAnswers()); !errors.Is(err, questions.ErrInvalid) {
+		t.Errorf("overlong user ID: %v", err)
+	}
+	if _, err := f.svc.Catalog(ctx, "nobody"); !errors.Is(err, questions.ErrUnknownBusiness) {
+		t.Errorf("Catalog(unknown): %v", err)
+	}
+}
+
+func TestVerificationWithRightAnswers(t *testing.T) {
+	f := newFixture(t)
+	f.enrollAlice(t)
+	ctx := context.Background()
+	v, err := f.svc.StartVerification(ctx, alice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Status != questions.StateAsked || v.Needed != 2 || v.Right != 0 || v.Question == nil || v.AttemptsLeft != 3 {
+		t.Fatalf("started %+v", v)
+	}
+	asked := map[string]bool{}
+	for v.Question != nil {
+		if asked[v.Question.ChallengeCode] {
+			t.Fatalf("question %s asked twice", v.Question.ChallengeCode)
+		}
+		asked[v.Question.ChallengeCode] = true
+		if v, err = f.svc.Answer(ctx, v.ID, answerFor(v.Question.ChallengeCode)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v.Status != questions.StateVerified || v.Right != 2 {
+		t.Fatalf("after two right answers: %+v", v)
+	}
+	if _, err := f.svc.Answer(ctx, v.ID, "anything"); !errors.Is(err, challenge.ErrFinal) {
+		t.Fatalf("answering a verified challenge: %v; want ErrFinal", err)
+	}
+}
+
+func TestVerificationLocksAfterTheBudget(t *testing.T) {
+	f := newFixture(t)
+	f.enrollAlice(t)
+	ctx := context.Background()
+	v, _ := f.svc.StartVerification(ctx, alice)
+	for i := 1; i <= 3; i++ {
+		_, err := f.svc.Answer(ctx, v.ID, "wrong guess")
+		if !errors.Is(err, questions.ErrWrongAnswer) || errors.Is(err, challenge.ErrLocked) != (i == 3) {
+			t.Fatalf("wrong answer %d: %v", i, err)
+		}
+		if i < 3 {
+			if got, _ := f.svc.Verification(ctx, v.ID); got.AttemptsLeft != 3-i {
+				t.Fatalf("after %d wrong answers: %d attempts left", i, got.AttemptsLeft)
+			}
+		}
+	}
+	got, err := f.svc.Verification(ctx, v.ID)
+	if err != nil || got.Status != questions.StateLocked || got.Question != nil {
+		t.Fatalf("after the budget: %+v, %v", got, err)
+	}
+	if _, err := f.svc.Answer(ctx, v.ID, answerFor("com.soa.challenge.question.color")); !errors.Is(err, challenge.ErrLocked) {
+		t.Fatalf("a right answer after the lock: %v; want ErrLocked", err)
+	}
+}
+
+func TestVerificationExpires(t *testing.T) {
+	f := newFixture(t)
+	f.enrollAlice(t)
+	v, _ := f.svc.StartVerification(context.Background(), alice)
+	f.clock.Advance(5 * time.Minute)
+	if _, err := f.svc.Answer(context.Background(), v.ID, answerFor(v.Question.ChallengeCode)); !errors.Is(err, challenge.ErrExpired) {
+		t.Fatalf("answer after expiry: %v", err)
+	}
+}
+
+func TestVerificationNeedsAnEnrollment(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.svc.StartVerification(context.Background(), bob); !errors.Is(err, questions.ErrNotEnrolled) {
+		t.Fatalf("StartVerification(bob): %v", err)
+	}
+	f.enrollAlice(t)
+	v, _ := f.svc.StartVerification(context.Background(), alice)
+	if got, err := f.svc.Abandon(context.Background(), v.ID); err != nil || got.Status != questions.StateFailed {
+		t.Fatalf("Abandon = %+v, %v", got, err)
+	}
+}
+
+// TestNoAnswerReachesTheLogs drives an enrollment, a refused enrollment and
+// a verification with right and wrong answers, logging at debug level.
+func TestNoAnswerReachesTheLogs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.enrollAlice(t)
+	bad := aliceAnswers()
+	bad[1].Answer = "Turquoise-Secret-Z"
+	bad[2].Answer = "q"
+	_, _ = f.svc.Enroll(ctx, alice, bad)
+	v, _ := f.svc.StartVerification(ctx, alice)
+	_, _ = f.svc.Answer(ctx, v.ID, "Wrong-Guess-Q")
+	_, _ = f.svc.Answer(ctx, v.ID, answerFor(v.Question.ChallengeCode))
+	logs := strings.ToLower(f.logs.String())
+	if !strings.Contains(logs, "questions_verification") {
+		t.Fatalf("nothing was logged; the test would prove nothing:\n%s", logs)
+	}
+	for _, secret := range []string{"dubai", "blue", "bucktastic", "turquoise-secret-z", "wrong-guess-q", "$argon2id$"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs contain %q:\n%s", secret, logs)
+		}
+	}
+}
+
+func TestConcurrentEnrollmentsKeepOneWholeSet(t *testing.T) {
+	f := newFixture(t)
+	sets := [][]questions.Answer{aliceAnswers(), {
+		{ChallengeCode: "com.soa.challenge.question.mothers.name", Answer: "Smith"},
+		{ChallengeCode: "com.soa.challenge.question.school", Answer: "Lincoln"},
+		{ChallengeCode: "com.soa.challenge.question.color", Answer: "Green"},
+	}}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := f.svc.Enroll(context.Background(), alice, sets[i%2]); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	got, _ := f.svc.Enrolled(context.Background(), alice)
+	codes := make([]string, len(got))
+	for i, q := range got {
+		codes[i] = q.ChallengeCode
+	}
+	matches := func(set []questions.Answer) bool {
+		return slices.EqualFunc(codes, set, func(c string, a questions.Answer) bool { return c == a.ChallengeCode })
+	}
+	if !matches(sets[0]) && !matches(sets[1]) {
+		t.Fatalf("the stored set %v is a mixture of two requests", codes)
+	}
+}
