@@ -128,7 +128,7 @@ func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
 	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, err
 	}
-	e.emit(ctx, []Change{{Kind: kind, ID: rec.ID, To: rec.State, At: now}}, start)
+	e.emit(ctx, rec, []change{{to: rec.State}}, now, start)
 	return rec, nil
 }
 
@@ -230,41 +230,40 @@ func (e *Engine) save(ctx context.Context, tx *Tx, start time.Time) error {
 	if err := e.store.Update(ctx, tx.rec); err != nil {
 		return err
 	}
-	e.emit(ctx, tx.changes, start)
+	e.emit(ctx, tx.rec, tx.changes, tx.now, start)
 	return nil
 }
 
-// emit logs and observes changes that have been saved.
-func (e *Engine) emit(ctx context.Context, changes []Change, start time.Time) {
+// emit logs and observes changes to rec that have been saved at time at.
+func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, at, start time.Time) {
 	if len(changes) == 0 {
 		return
 	}
 	took := e.clock.Now().Sub(start)
-	for i := range changes {
-		c := &changes[i]
-		c.Duration = took
+	for _, ch := range changes {
 		level, msg := zerolog.InfoLevel, "challenge transition"
 		switch {
-		case c.From == "":
+		case ch.from == "":
 			msg = "challenge created"
-		case c.Failed && c.Event == "":
+		case ch.failed && ch.event == "":
 			level, msg = zerolog.WarnLevel, "challenge attempt failed"
-		case c.Failed:
+		case ch.failed:
 			level, msg = zerolog.WarnLevel, "challenge locked"
 		}
 		if ev := e.log.WithLevel(level); ev != nil {
-			ev = ev.Str("kind", c.Kind).Str("id", c.ID)
-			if c.Event != "" {
-				ev = ev.Str("event", string(c.Event)).Str("from", string(c.From))
+			ev = ev.Str("kind", rec.Kind).Str("id", rec.ID)
+			if ch.event != "" {
+				ev = ev.Str("event", string(ch.event)).Str("from", string(ch.from))
 			}
-			ev = ev.Str("to", string(c.To)).Int("attempts", c.Attempts)
-			if c.Reason != "" {
-				ev = ev.Str("reason", c.Reason)
+			ev = ev.Str("to", string(ch.to)).Int("attempts", ch.attempts)
+			if ch.reason != "" {
+				ev = ev.Str("reason", ch.reason)
 			}
-			ev.Dur("duration", c.Duration).Msg(msg)
+			ev.Dur("duration", took).Msg(msg)
 		}
 		if e.observer != nil {
-			e.observer.Observe(ctx, *c)
+			e.observer.Observe(ctx, Change{Kind: rec.Kind, ID: rec.ID, Event: ch.event, From: ch.from, To: ch.to,
+				Attempts: ch.attempts, Failed: ch.failed, Reason: ch.reason, At: at, Duration: took})
 		}
 	}
 }

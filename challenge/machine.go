@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/looplab/fsm"
 )
@@ -41,22 +40,25 @@ type Definition struct {
 // Machine is a validated transition table. It is immutable and safe for
 // concurrent use.
 //
-// Transitions run on github.com/looplab/fsm. An *fsm.FSM is stateful and
-// must not be shared between goroutines, so a Machine keeps a pool of them:
-// a transition takes one, sets the record's state, fires, and returns it.
-// Refusals are decided from the Machine's own table before any FSM is
-// touched, and an FSM that ever returns an unexpected error is dropped, so
-// no FSM in the pool can be left mid-transition.
+// The machine is defined on github.com/looplab/fsm, and tabulated once:
+// NewMachine builds the definition's looplab FSM, fires every event from
+// every state on it, and refuses the definition unless looplab's answers
+// and the Machine's table agree exactly. A transition is then a lookup in
+// that immutable table. No *fsm.FSM is shared between goroutines, pooled,
+// or fired with a request's context, so looplab v1.0.3's hazards (a data
+// race on a shared FSM, an FSM wedged for good by a cancelled context, a
+// self-transition reported as an error) cannot reach a request, and a
+// transition allocates nothing. BenchmarkFire compares this with a pool of
+// looplab FSMs and with building one per call.
 type Machine struct {
 	def     Definition
-	next    map[transitionKey]State // the table, for lock-free lookups
+	next    map[transitionKey]State // looplab's transition function, tabulated
 	states  []State                 // sorted
 	events  []Event                 // sorted
 	final   map[State]bool
 	expired State // target of Expire, if set
 	locked  State // target of Lock, if set
 	fsmDefs fsm.Events
-	pool    sync.Pool
 }
 
 type transitionKey struct {
@@ -66,8 +68,9 @@ type transitionKey struct {
 
 // NewMachine validates def and returns its Machine. It reports every
 // problem it finds: empty or non-identifier names, an initial state not in
-// the table, one event leading from one state to two places, and Expire or
-// Lock events that do not meet their rules.
+// the table, one event leading from one state to two places, Expire or
+// Lock events that do not meet their rules, and any pair of state and event
+// on which looplab/fsm and the table disagree.
 func NewMachine(def Definition) (*Machine, error) {
 	m := &Machine{
 		def:   def,
@@ -141,11 +144,41 @@ func NewMachine(def Definition) (*Machine, error) {
 	if def.Lock != "" {
 		m.locked = m.terminalOf(def.Lock, bad, "lock")
 	}
+	if len(problems) == 0 {
+		m.checkWithFSM(bad)
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("challenge: machine %q: %s", def.Name, strings.Join(problems, "; "))
 	}
-	m.pool.New = func() any { return fsm.NewFSM(string(def.Initial), m.fsmDefs, nil) }
 	return m, nil
+}
+
+// checkWithFSM fires every event from every state on the definition's
+// looplab FSM and reports each pair where looplab's outcome differs from
+// the table's: an event one allows and the other refuses, or a different
+// target state.
+func (m *Machine) checkWithFSM(bad func(string, ...any)) {
+	ctx := context.Background() // never cancelled: a cancelled Event wedges the FSM
+	for _, from := range m.states {
+		for _, event := range m.events {
+			f := fsm.NewFSM(string(from), m.fsmDefs, nil)
+			err := f.Event(ctx, string(event))
+			if err != nil && !isSelfTransition(err) {
+				var refused fsm.InvalidEventError
+				if !errors.As(err, &refused) {
+					bad("looplab/fsm failed on %q from %q: %v", event, from, err)
+					continue
+				}
+			}
+			want, allowed := m.next[transitionKey{from, event}]
+			switch got := State(f.Current()); {
+			case allowed != (err == nil || isSelfTransition(err)):
+				bad("looplab/fsm and the table disagree on whether %q is allowed from %q", event, from)
+			case allowed && got != want:
+				bad("looplab/fsm takes %q from %q to %q, the table to %q", event, from, got, want)
+			}
+		}
+	}
 }
 
 // terminalOf returns the single final state that event leads to, reporting
@@ -230,32 +263,14 @@ func (m *Machine) fire(ctx context.Context, from State, event Event) (State, err
 	if !ok {
 		return from, &TransitionError{Machine: m.def.Name, From: from, Event: event, Final: m.final[from]}
 	}
-	f := m.pool.Get().(*fsm.FSM)
-	f.SetState(string(from))
-	// The machine registers no callbacks, so ctx carries nothing the FSM
-	// needs; a cancellable context would be dangerous instead: looplab/fsm
-	// v1.0.3 leaves an FSM wedged when its context is cancelled mid-event.
-	if err := f.Event(context.Background(), string(event)); err != nil && !isSelfTransition(err) {
-		return from, m.fsmDisagrees(from, event, f, err) // and f is not returned to the pool
-	}
-	if State(f.Current()) != to {
-		return from, m.fsmDisagrees(from, event, f, nil)
-	}
-	m.pool.Put(f)
 	return to, nil
 }
 
 // isSelfTransition reports whether err is looplab's report of a successful
-// self-transition. It is only called on the error path: the target of
-// errors.As escapes to the heap.
+// self-transition.
 func isSelfTransition(err error) bool {
 	var nt fsm.NoTransitionError
 	return errors.As(err, &nt) && nt.Err == nil
-}
-
-func (m *Machine) fsmDisagrees(from State, event Event, f *fsm.FSM, err error) error {
-	return fmt.Errorf("challenge: %s: fsm disagrees with the table on %q from %q (now %q): %v",
-		m.def.Name, event, from, f.Current(), err)
 }
 
 // Mermaid returns the machine as a Mermaid state diagram, generated by

@@ -175,9 +175,10 @@ func TestFireIsSafeFromManyGoroutines(t *testing.T) {
 }
 
 // Hazards of looplab/fsm v1.0.3 (DESIGN.md). Each test shows the upstream
-// behaviour that a Machine guards against, then that the Machine is immune.
+// behaviour, then that a Machine is immune: it consults looplab only at
+// construction, never with a request's context, and transitions by table.
 // If an upgrade changes the upstream behaviour, the first half fails: then
-// the guard may be obsolete.
+// revisit the note in the Machine's documentation.
 
 func TestHazardCancelledContextWedgesUpstreamButNotMachine(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,7 +189,7 @@ func TestHazardCancelledContextWedgesUpstreamButNotMachine(t *testing.T) {
 	}
 	var stuck fsm.InTransitionError
 	if err := f.Event(context.Background(), "go"); !errors.As(err, &stuck) {
-		t.Fatalf("upstream FSM recovered after a cancelled Event (%v): the pool guard may be obsolete", err)
+		t.Fatalf("upstream FSM recovered after a cancelled Event (%v): revisit", err)
 	}
 
 	m := newConsent(t)
@@ -196,7 +197,7 @@ func TestHazardCancelledContextWedgesUpstreamButNotMachine(t *testing.T) {
 	if err := m.Fire(ctx, rec, "enter_credentials"); !errors.Is(err, context.Canceled) || rec.State != "pending" {
 		t.Fatalf("Fire with a cancelled context = %v, state %s; want context.Canceled, state pending", err, rec.State)
 	}
-	for range 100 { // every pooled FSM must still work
+	for range 100 { // the Machine was not wedged
 		rec := &challenge.Record{State: "pending"}
 		if err := m.Fire(context.Background(), rec, "enter_credentials"); err != nil {
 			t.Fatalf("Fire after a cancelled Fire: %v", err)

@@ -15,10 +15,21 @@ type Tx struct {
 	engine  *Engine
 	rec     *Record
 	now     time.Time
-	changes []Change
-	buf     [2]Change // backs changes: most steps make one or two
+	changes []change
+	buf     [2]change // backs changes: most steps make one or two
 	dirty   bool
 	failed  bool
+}
+
+// change is a Change made in a Tx, kept compactly (a Tx is allocated per
+// request, and its size is garbage the collector pays for): the engine
+// adds the record's kind, ID and times when it emits the Change.
+type change struct {
+	event    Event
+	from, to State
+	reason   string
+	attempts int
+	failed   bool
 }
 
 // ID returns the record's ID.
@@ -81,8 +92,7 @@ func (tx *Tx) Fire(event Event) error {
 	}
 	tx.rec.State = to
 	tx.dirty = true
-	tx.changes = append(tx.changes, Change{Kind: tx.rec.Kind, ID: tx.rec.ID, Event: event,
-		From: from, To: to, Attempts: tx.rec.Attempts, At: tx.now})
+	tx.changes = append(tx.changes, change{event: event, from: from, to: to, attempts: tx.rec.Attempts})
 	return nil
 }
 
@@ -104,14 +114,14 @@ func (tx *Tx) Fail(cause error) error {
 	tx.rec.Attempts++
 	tx.failed, tx.dirty = true, true
 	if tx.rec.Attempts < tx.engine.max {
-		tx.changes = append(tx.changes, Change{Kind: tx.rec.Kind, ID: tx.rec.ID, From: tx.rec.State,
-			To: tx.rec.State, Attempts: tx.rec.Attempts, Failed: true, Reason: cause.Error(), At: tx.now})
+		tx.changes = append(tx.changes, change{from: tx.rec.State, to: tx.rec.State,
+			attempts: tx.rec.Attempts, failed: true, reason: cause.Error()})
 		return cause
 	}
 	if err := tx.Fire(m.def.Lock); err != nil {
 		return err // unreachable: Can said yes
 	}
 	last := &tx.changes[len(tx.changes)-1]
-	last.Failed, last.Reason = true, cause.Error()
+	last.failed, last.reason = true, cause.Error()
 	return fmt.Errorf("%w: %w", ErrLocked, cause)
 }
