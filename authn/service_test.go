@@ -59,12 +59,19 @@ type fixture struct {
 
 func newFixture(t testing.TB, opts authn.Options) *fixture {
 	t.Helper()
+	return newFixtureLogging(t, opts, zerolog.DebugLevel)
+}
+
+// newFixtureLogging is newFixture logging at level (benchmarks log
+// nothing, so that they measure the flow, not a growing buffer).
+func newFixtureLogging(t testing.TB, opts authn.Options, level zerolog.Level) *fixture {
+	t.Helper()
 	f := &fixture{clock: challengetest.NewClock(), box: &outbox{}, logs: &challengetest.LogBuffer{}}
 	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := zerolog.New(f.logs).Level(zerolog.DebugLevel)
+	logger := zerolog.New(f.logs).Level(level)
 	qs, err := questions.NewService(store, questions.Options{Clock: f.clock, Logger: logger,
 		Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}})
 	if err != nil {

@@ -24,13 +24,20 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureWith(t, fastParams, zerolog.DebugLevel)
+}
+
+// newFixtureWith is newFixture with other argon2id parameters and log level
+// (benchmarks log nothing, so that they measure the flow, not a buffer).
+func newFixtureWith(t testing.TB, params questions.Params, level zerolog.Level) *fixture {
+	t.Helper()
 	f := &fixture{clock: challengetest.NewClock(), logs: &challengetest.LogBuffer{}}
 	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.svc, err = questions.NewService(store, questions.Options{
-		Params: fastParams, Clock: f.clock, Logger: zerolog.New(f.logs).Level(zerolog.DebugLevel),
+		Params: params, Clock: f.clock, Logger: zerolog.New(f.logs).Level(level),
 	})
 	if err != nil {
 		t.Fatal(err)

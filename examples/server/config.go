@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,7 @@ type config struct {
 	logLevel          zerolog.Level
 	redirectBase      string
 	demoOutbox        string
+	demoLoadUsers     int             // authn users load-0 … for load tests
 	otpKey            []byte          // nil: drawn at start
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
 }
@@ -51,6 +53,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	redirect := str("psd2-redirect-base", "https://bank.example/consent", "base URL of the bank's second-factor step")
 	outbox := str("demo-outbox", "", "file the demo e-mail sender writes one-time codes to (none by default)")
 	otpKey := str("otp-key", "", "hex key (32 bytes or more) for one-time-code hashes, shared by a fleet; random if empty")
+	loadUsers := str("demo-load-users", "0", "also register this many authn users load-0, load-1, … with ChallengeOMATOTP on the demo secret, for load tests")
 	headerTimeout := str("read-header-timeout", "5s", "how long a client may take to send its request headers")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -78,6 +81,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			errs = append(errs, errors.New("-otp-key: want at least 64 hex digits"))
 		}
 		c.otpKey = key
+	}
+	if n, err := strconv.Atoi(*loadUsers); err != nil || n < 0 || n > maxDemoLoadUsers {
+		errs = append(errs, fmt.Errorf("-demo-load-users: %q is not a number from 0 to %d", *loadUsers, maxDemoLoadUsers))
+	} else {
+		c.demoLoadUsers = n
 	}
 	lvl, err := zerolog.ParseLevel(*logLevel)
 	if err != nil || *logLevel == "" {

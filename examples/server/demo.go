@@ -89,7 +89,9 @@ Factor transactions (API.md §2), transactions live %v
   alice: ChallengeOMATOTP (base32 secret %s; go run ./examples/totp %s)
          ChallengeKBA (her security answers above)
   bob:   ChallengeEmail (bob@example.com; codes are %s)
-
-Stop with Ctrl-C.
 `, cfg.authnTTL, demoAgentID, demoAgentSecret, demoTOTPSecret, demoTOTPSecret, outbox)
+	if cfg.demoLoadUsers > 0 {
+		fmt.Fprintf(w, "  load-0 … load-%d: ChallengeOMATOTP on alice's secret, for load tests\n", cfg.demoLoadUsers-1)
+	}
+	fmt.Fprint(w, "\nStop with Ctrl-C.\n")
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,14 +23,26 @@ const (
 	demoTOTPSecret  = "JBSWY3DPEHPK3PXP"
 )
 
-func demoRegistry() *authn.MemoryRegistry {
-	return authn.NewMemoryRegistry(map[string][]authn.Registration{
+// maxDemoLoadUsers bounds -demo-load-users (about 200 bytes each).
+const maxDemoLoadUsers = 1_000_000
+
+// demoRegistry holds alice and bob, and loadUsers more users load-0 … for
+// load tests: each has ChallengeOMATOTP on the demo secret. A TOTP code
+// passes once per user and step, and each user may start only so many
+// transactions per window, so a load test spreads its logins over many
+// users, as a real one would over its test accounts.
+func demoRegistry(loadUsers int) *authn.MemoryRegistry {
+	users := map[string][]authn.Registration{
 		"alice": {
 			{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
 			{FactorKey: authn.KBAKey, Subject: demoAlice},
 		},
 		"bob": {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
-	})
+	}
+	for i := range loadUsers {
+		users["load-"+strconv.Itoa(i)] = []authn.Registration{{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret}}
+	}
+	return authn.NewMemoryRegistry(users)
 }
 
 // demoSender stands in for an e-mail gateway: it logs that a code was sent,
@@ -96,6 +109,6 @@ func newAuthnService(store challenge.Store, qs *questions.Service, limiter chall
 	if err != nil {
 		return nil, err
 	}
-	return authn.NewService(store, demoRegistry(), []authn.Factor{totpFactor, email, sms, kba, push},
+	return authn.NewService(store, demoRegistry(cfg.demoLoadUsers), []authn.Factor{totpFactor, email, sms, kba, push},
 		authn.Options{TTL: cfg.authnTTL, Logger: log, Clock: cfg.clock, Limiter: limiter})
 }

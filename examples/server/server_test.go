@@ -104,6 +104,8 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{[]string{"-otp-key", "abcd"}, "-otp-key: want at least 64 hex digits"},
 		{[]string{"-read-header-timeout", "0"}, `-read-header-timeout: "0" is not a positive duration`},
 		{[]string{"-store", "floppy"}, `-store: unknown store "floppy"`},
+		{[]string{"-demo-load-users", "many"}, `-demo-load-users: "many" is not a number`},
+		{[]string{"-demo-load-users", "-3"}, `-demo-load-users: "-3" is not a number`},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {
 		_, err := parseConfig(tc.args, func(string) string { return "" }, &bytes.Buffer{})

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// The bare server is the ceiling each endpoint is measured against: plain
+// net/http on the same routes, decoding each request into a struct of the
+// same fields and encoding a response of the same shape, with nothing in
+// between: no authentication, validation, state, store or logs. Only the
+// security-question PUT does more: it hashes each answer with argon2id at
+// the library's default parameters, bounded like the library's, because
+// that deliberate cost is the endpoint's and no server can skip it.
+
+type barePSD2Create struct {
+	IBAN    string `json:"iban"`
+	TPPName string `json:"tpp_name"`
+	TPPID   string `json:"tpp_id"`
+	Scope   string `json:"scope"`
+}
+
+type barePSD2Challenge struct {
+	ID          string  `json:"id"`
+	Status      string  `json:"status"`
+	IBAN        string  `json:"iban"`
+	TPPName     string  `json:"tpp_name"`
+	TPPID       string  `json:"tpp_id,omitempty"`
+	Scope       string  `json:"scope,omitempty"`
+	PersonID    *string `json:"person_id"`
+	RedirectURL *string `json:"redirect_url"`
+	CreatedAt   string  `json:"created_at"`
+	ExpiresAt   string  `json:"expires_at"`
+}
+
+type barePSD2Patch struct {
+	PersonID string `json:"person_id"`
+}
+
+type barePSD2Redirect struct {
+	PersonID    string `json:"person_id"`
+	RedirectURL string `json:"redirect_url"`
+}
+
+type barePSD2SecondFactor struct {
+	Result string `json:"result"`
+}
+
+type bareKeyValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type bareAuthnRequest struct {
+	ClientInfo *struct {
+		ClientID     string `json:"clientId"`
+		ClientSecret string `json:"clientSecret"`
+	} `json:"clientInfo"`
+	UserInfo *struct {
+		UserID  string `json:"userId"`
+		GroupID string `json:"groupId"`
+	} `json:"userInfo"`
+	TimeToLiveInSec int    `json:"timeToLiveInSec"`
+	CorrelationID   string `json:"correlationId"`
+	ChallengeOp     string `json:"challengeop"`
+	Nonce           string `json:"nonce"`
+	ChallengeData   *struct {
+		FactorKey        string         `json:"factorKey"`
+		FactorAttributes []bareKeyValue `json:"factorAttributes"`
+	} `json:"challengedata"`
+	ChallengeAnswer       string `json:"challengeAnswer"`
+	ChallengeResult       string `json:"challengeResult"`
+	ChallengeResultReason string `json:"challengeResultReason"`
+}
+
+type bareAuthnResponse struct {
+	CorrelationID string `json:"correlationId"`
+	Nonce         string `json:"nonce"`
+	StatusInfo    struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Status  string `json:"status"`
+	} `json:"statusInfo"`
+	ChallengeInfo []bareChallengeInfo `json:"challengeInfo"`
+	Cookies       []bareKeyValue      `json:"cookies"`
+	RequestParams []bareKeyValue      `json:"requestParams"`
+}
+
+type bareChallengeInfo struct {
+	FactorContext struct {
+		FactorKey string `json:"factorKey"`
+		Passive   bool   `json:"passive"`
+	} `json:"factorContext"`
+	ChallengeAttrMap []bareKeyValue `json:"challengeAttrMap"`
+	Prompts          []struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	} `json:"prompts"`
+}
+
+type bareQuestion struct {
+	ChallengeCode     string `json:"ChallengeCode"`
+	ChallengeQuestion string `json:"ChallengeQuestion"`
+	MinimumLength     int    `json:"MinimumLength"`
+	MaximumLength     int    `json:"MaximumLength"`
+	IsCaseSensitive   bool   `json:"IsCaseSensitive"`
+}
+
+type bareCatalog struct {
+	Challenge           []bareQuestion `json:"Challenge"`
+	RequiredAnswerCount int            `json:"RequiredAnswerCount"`
+}
+
+type bareUserChallenge struct {
+	UserID            string `json:"UserID"`
+	ChallengeCode     string `json:"ChallengeCode"`
+	ChallengeQuestion string `json:"ChallengeQuestion,omitempty"`
+	Answer            string `json:"Answer,omitempty"`
+}
+
+type bareUserChallenges struct {
+	UserIdentificationChallenge []bareUserChallenge `json:"UserIdentificationChallenge"`
+}
+
+// bareCatalogFixture is the demo business's catalog (API.md §4).
+var bareCatalogFixture = func() bareCatalog {
+	c := bareCatalog{RequiredAnswerCount: 3}
+	for _, q := range [][2]string{
+		{"city.birth", "What is the city of your birth?"}, {"color", "What is your favorite color?"},
+		{"pet", "What is the name of your pet?"}, {"mothers.name", "What is your mother's maiden name?"},
+		{"school", "What was the name of your first school?"},
+	} {
+		c.Challenge = append(c.Challenge, bareQuestion{ChallengeCode: "com.soa.challenge.question." + q[0],
+			ChallengeQuestion: q[1], MinimumLength: 3, MaximumLength: 64})
+	}
+	return c
+}()
+
+// bareHandler returns the bare server's routes.
+func bareHandler() http.Handler {
+	var seq atomic.Uint64
+	id := func() string { return "bare" + strconv.FormatUint(seq.Add(1), 36) }
+	hashes := make(chan struct{}, runtime.GOMAXPROCS(0)) // as questions.Hasher bounds them
+	mux := http.NewServeMux()
+
+	challenge := func(id, status string, in barePSD2Create) barePSD2Challenge {
+		now := time.Now().UTC()
+		return barePSD2Challenge{ID: id, Status: status, IBAN: in.IBAN, TPPName: in.TPPName, TPPID: in.TPPID, Scope: in.Scope,
+			CreatedAt: now.Format(time.RFC3339), ExpiresAt: now.Add(5 * time.Minute).Format(time.RFC3339)}
+	}
+	// What the server would have stored for GET and second_factor to show.
+	storedCreate := barePSD2Create{IBAN: "DE02120300000000202051", TPPName: "Load Test TPP", TPPID: "tpp-load", Scope: "accounts"}
+	mux.HandleFunc("POST /v1/psd2/challenges", func(w http.ResponseWriter, r *http.Request) {
+		var in barePSD2Create
+		if decode(w, r, &in) {
+			encode(w, http.StatusCreated, challenge(id(), "pending", in))
+		}
+	})
+	mux.HandleFunc("GET /v1/psd2/challenges/{id}", func(w http.ResponseWriter, r *http.Request) {
+		encode(w, http.StatusOK, challenge(r.PathValue("id"), "pending", storedCreate))
+	})
+	mux.HandleFunc("PATCH /v1/psd2/challenges/{id}", func(w http.ResponseWriter, r *http.Request) {
+		var in barePSD2Patch
+		if decode(w, r, &in) {
+			encode(w, http.StatusOK, barePSD2Redirect{PersonID: in.PersonID, RedirectURL: "https://bank.example/consent?consent_challenge=" + id()})
+		}
+	})
+	mux.HandleFunc("POST /v1/psd2/challenges/{id}/second_factor", func(w http.ResponseWriter, r *http.Request) {
+		var in barePSD2SecondFactor
+		if decode(w, r, &in) {
+			c := challenge(r.PathValue("id"), "authorized", storedCreate)
+			person, url := "p-alice", "https://bank.example/consent?consent_challenge="+id()
+			c.PersonID, c.RedirectURL = &person, &url
+			encode(w, http.StatusOK, c)
+		}
+	})
+
+	authn := func(w http.ResponseWriter, r *http.Request) {
+		var in bareAuthnRequest
+		if !decode(w, r, &in) {
+			return
+		}
+		out := bareAuthnResponse{CorrelationID: in.CorrelationID, Nonce: id(),
+			ChallengeInfo: []bareChallengeInfo{}, Cookies: []bareKeyValue{}, RequestParams: []bareKeyValue{}}
+		out.StatusInfo.Code, out.StatusInfo.Message, out.StatusInfo.Status = "AUTHN_PENDING", "Waiting for the user to complete a factor.", "pending verification"
+		if out.CorrelationID == "" {
+			out.CorrelationID = id()
+		}
+		if in.ChallengeOp == "Finalize" {
+			out.StatusInfo.Code, out.StatusInfo.Message, out.StatusInfo.Status = "AUTHN_SUCCESS", "The user is authenticated.", "authenticated"
+		} else {
+			var info bareChallengeInfo
+			info.FactorContext.FactorKey, info.FactorContext.Passive = "ChallengeOMATOTP", true
+			info.ChallengeAttrMap = []bareKeyValue{}
+			info.Prompts = []struct {
+				Key   string `json:"key"`
+				Value string `json:"value"`
+			}{}
+			out.ChallengeInfo = append(out.ChallengeInfo, info)
+		}
+		encode(w, http.StatusOK, out)
+	}
+	mux.HandleFunc("POST /authn/v1", authn)
+	mux.HandleFunc("PUT /authn/v1", authn)
+
+	mux.HandleFunc("GET /api/businesses/{BusinessID}/challenges", func(w http.ResponseWriter, _ *http.Request) {
+		encode(w, http.StatusOK, bareCatalogFixture)
+	})
+	mux.HandleFunc("GET /api/users/{UserID}/challenges", func(w http.ResponseWriter, r *http.Request) {
+		var out bareUserChallenges
+		for _, q := range bareCatalogFixture.Challenge[:3] {
+			out.UserIdentificationChallenge = append(out.UserIdentificationChallenge,
+				bareUserChallenge{UserID: r.PathValue("UserID"), ChallengeCode: q.ChallengeCode, ChallengeQuestion: q.ChallengeQuestion})
+		}
+		encode(w, http.StatusOK, out)
+	})
+	mux.HandleFunc("PUT /api/users/{UserID}/challenges", func(w http.ResponseWriter, r *http.Request) {
+		var in bareUserChallenges
+		if !decode(w, r, &in) {
+			return
+		}
+		salt := make([]byte, 16)
+		for i := range in.UserIdentificationChallenge {
+			a := &in.UserIdentificationChallenge[i]
+			a.UserID = r.PathValue("UserID")
+			hashes <- struct{}{}
+			_ = argon2.IDKey([]byte(a.Answer), salt, 2, 19*1024, 1, 32) // questions.DefaultParams
+			<-hashes
+		}
+		encode(w, http.StatusOK, in)
+	})
+	return mux
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(v); err != nil {
+		http.Error(w, `{"error":"bad request"}`, http.StatusBadRequest)
+		return false
+	}
+	return true
+}
+
+func encode(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

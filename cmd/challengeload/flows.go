@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+)
+
+// The demo server's data (API.md §4); the bare server accepts anything.
+const (
+	partnerToken   = "demo-partner-token"
+	bankToken      = "demo-bank-token"
+	agentID        = "demo-agent"
+	agentSecret    = "demo-agent-secret"
+	totpSecret     = "JBSWY3DPEHPK3PXP"
+	business       = "acmepaymentscorp"
+	aliceAkana     = "9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp"
+	aliceCookie    = "AtmoAuthToken_acmepaymentscorp=TokenID=alice-demo"
+	adminCookie    = "AtmoAuthToken_acmepaymentscorp=TokenID=admin-demo"
+	adminCSRF      = "csrf-admin-demo"
+	csrfHeaderName = "X-Csrf-Token_acmepaymentscorp"
+)
+
+// scenario is one realistic flow of requests. The client does the same work
+// whichever server answers, so that the ratio measures the servers.
+type scenario struct {
+	name  string
+	about string
+	flow  func(ctx context.Context, c *client) error
+}
+
+var scenarios = []scenario{
+	{"psd2", "POST create, GET, PATCH person, POST second_factor (4 requests)", psd2Flow},
+	{"authn", "POST begin, PUT Init TOTP, PUT Validate code, PUT Finalize (4 requests)", authnFlow},
+	{"questions", "GET the business's catalog, GET alice's questions (2 requests)", questionsFlow},
+	{"questions-put", "PUT three answers for a new user as site admin (argon2id, default parameters)", questionsPutFlow},
+}
+
+func scenarioNamed(name string) (scenario, bool) {
+	i := slices.IndexFunc(scenarios, func(s scenario) bool { return s.name == name })
+	if i < 0 {
+		return scenario{}, false
+	}
+	return scenarios[i], true
+}
+
+// client sends one flow's requests to one server and records each
+// request's latency. A client belongs to one worker goroutine.
+type client struct {
+	http      *http.Client
+	base      string
+	seq       *atomic.Uint64 // numbers new users across workers
+	users     int            // how many load-N authn users the server has
+	latencies []time.Duration
+	buf       bytes.Buffer
+	shapes    *shapes // if set, records each step's response fields
+}
+
+// call sends one request and decodes the JSON answer into out. Any status
+// other than want is an error, with the start of the body.
+func (c *client) call(ctx context.Context, step, method, path string, body any, want int, out any, headers ...string) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	c.buf.Reset()
+	_, err = c.buf.ReadFrom(resp.Body)
+	_ = resp.Body.Close()
+	c.latencies = append(c.latencies, time.Since(start))
+	if err != nil {
+		return fmt.Errorf("%s: reading the answer: %w", step, err)
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s: status %d, want %d: %.200s", step, resp.StatusCode, want, c.buf.Bytes())
+	}
+	if c.shapes != nil {
+		c.shapes.record(step, c.buf.Bytes())
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(c.buf.Bytes(), out); err != nil {
+		return fmt.Errorf("%s: answer is not the expected JSON: %w", step, err)
+	}
+	return nil
+}
+
+func psd2Flow(ctx context.Context, c *client) error {
+	bank, partner := []string{"Authorization", "Bearer " + bankToken}, []string{"Authorization", "Bearer " + partnerToken}
+	var ch struct {
+		ID          string `json:"id"`
+		Status      string `json:"status"`
+		RedirectURL string `json:"redirect_url"`
+	}
+	if err := c.call(ctx, "psd2 create", "POST", "/v1/psd2/challenges", map[string]string{
+		"iban": "DE02120300000000202051", "tpp_name": "Load Test TPP", "tpp_id": "tpp-load", "scope": "accounts",
+	}, http.StatusCreated, &ch, bank...); err != nil {
+		return err
+	}
+	path := "/v1/psd2/challenges/" + ch.ID
+	if err := c.call(ctx, "psd2 get", "GET", path, nil, http.StatusOK, &ch, partner...); err != nil {
+		return err
+	}
+	if err := c.call(ctx, "psd2 patch", "PATCH", path, map[string]string{"person_id": "p-alice"}, http.StatusOK, &ch, partner...); err != nil {
+		return err
+	}
+	if ch.RedirectURL == "" {
+		return fmt.Errorf("psd2 patch: no redirect_url")
+	}
+	if err := c.call(ctx, "psd2 second_factor", "POST", path+"/second_factor", map[string]string{"result": "success"}, http.StatusOK, &ch, bank...); err != nil {
+		return err
+	}
+	if ch.Status != "authorized" {
+		return fmt.Errorf("psd2 second_factor: status %q, want authorized", ch.Status)
+	}
+	return nil
+}
+
+type authnAnswer struct {
+	CorrelationID string `json:"correlationId"`
+	Nonce         string `json:"nonce"`
+	StatusInfo    struct {
+		Status string `json:"status"`
+	} `json:"statusInfo"`
+}
+
+// authnFlow logs in one of the server's load users with TOTP. Users are
+// taken in turn, so that no user logs in twice within a TOTP step (a code
+// passes once) or starts too many transactions per limiter window.
+func authnFlow(ctx context.Context, c *client) error {
+	if c.users <= 0 {
+		return fmt.Errorf("authn: the server has no load users (-users)")
+	}
+	basic := []string{"Authorization", "Basic " + basicAuth(agentID, agentSecret)}
+	user := "load-" + strconv.FormatUint(c.seq.Add(1)%uint64(c.users), 10)
+	var a authnAnswer
+	if err := c.call(ctx, "authn begin", "POST", "/authn/v1", map[string]any{"userInfo": map[string]string{"userId": user}},
+		http.StatusOK, &a, basic...); err != nil {
+		return err
+	}
+	put := func(step string, body map[string]any) error {
+		body["correlationId"], body["nonce"] = a.CorrelationID, a.Nonce
+		return c.call(ctx, step, "PUT", "/authn/v1", body, http.StatusOK, &a, basic...)
+	}
+	if err := put("authn init", map[string]any{"challengeop": "Init", "challengedata": map[string]string{"factorKey": "ChallengeOMATOTP"}}); err != nil {
+		return err
+	}
+	if err := put("authn validate", map[string]any{"challengeop": "Validate", "challengeAnswer": codes.now()}); err != nil {
+		return err
+	}
+	if err := put("authn finalize", map[string]any{"challengeop": "Finalize", "challengeResult": "Success"}); err != nil {
+		return err
+	}
+	if a.StatusInfo.Status != "authenticated" {
+		return fmt.Errorf("authn finalize: status %q, want authenticated", a.StatusInfo.Status)
+	}
+	return nil
+}
+
+func questionsFlow(ctx context.Context, c *client) error {
+	var cat struct{ Challenge []json.RawMessage }
+	if err := c.call(ctx, "questions catalog", "GET", "/api/businesses/"+business+"/challenges", nil, http.StatusOK, &cat); err != nil {
+		return err
+	}
+	var mine struct{ UserIdentificationChallenge []json.RawMessage }
+	if err := c.call(ctx, "questions mine", "GET", "/api/users/"+aliceAkana+"/challenges", nil, http.StatusOK, &mine,
+		"Cookie", aliceCookie); err != nil {
+		return err
+	}
+	if len(cat.Challenge) == 0 || len(mine.UserIdentificationChallenge) == 0 {
+		return fmt.Errorf("questions: empty catalog or enrollment")
+	}
+	return nil
+}
+
+func questionsPutFlow(ctx context.Context, c *client) error {
+	user := "load-put-" + strconv.FormatUint(c.seq.Add(1), 10) + "." + business
+	answers := map[string]any{"UserIdentificationChallenge": []map[string]string{
+		{"ChallengeCode": "com.soa.challenge.question.city.birth", "Answer": "Paris"},
+		{"ChallengeCode": "com.soa.challenge.question.color", "Answer": "Green"},
+		{"ChallengeCode": "com.soa.challenge.question.pet", "Answer": "Rex the dog"},
+	}}
+	var echo struct{ UserIdentificationChallenge []json.RawMessage }
+	if err := c.call(ctx, "questions put", "PUT", "/api/users/"+user+"/challenges", answers, http.StatusOK, &echo,
+		"Cookie", adminCookie, csrfHeaderName, adminCSRF); err != nil {
+		return err
+	}
+	if len(echo.UserIdentificationChallenge) != 3 {
+		return fmt.Errorf("questions put: echoed %d answers, want 3", len(echo.UserIdentificationChallenge))
+	}
+	return nil
+}
+
+// codes is the demo secret's current TOTP code, computed once per step
+// rather than once per login: an authenticator app's work, not the server's.
+var codes codeCache
+
+type codeCache struct {
+	mu   sync.Mutex
+	step int64
+	code string
+}
+
+func (c *codeCache) now() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if step := now.Unix() / 30; step != c.step || c.code == "" {
+		code, err := totp.GenerateCode(totpSecret, now)
+		if err != nil {
+			panic("challengeload: the demo TOTP secret is not base32: " + err.Error())
+		}
+		c.step, c.code = step, code
+	}
+	return c.code
+}
+
+// shapes records the top-level fields of each step's answers, so a test can
+// check that the bare server answers in the same shape as the real one.
+type shapes struct {
+	mu     sync.Mutex
+	fields map[string][]string
+}
+
+func (s *shapes) record(step string, body []byte) {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(body, &m)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fields == nil {
+		s.fields = map[string][]string{}
+	}
+	s.fields[step] = keys
+}

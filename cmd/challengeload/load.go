@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// loadOptions shape one measurement.
+type loadOptions struct {
+	conns    int           // concurrent clients, each on its own keep-alive connection
+	warmup   time.Duration // run, then forget, before measuring
+	duration time.Duration // measured time
+	users    int           // the server's load-N authn users
+	shapes   *shapes       // if set, record response shapes
+}
+
+// result is one scenario against one server for one measured period.
+type result struct {
+	requests int
+	flows    int
+	errors   int
+	firstErr error
+	elapsed  time.Duration
+	p50, p99 time.Duration
+}
+
+func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+// measure runs sc against base with opts.conns workers: first for the
+// warm-up, then for the measured duration. Requests of a flow that is cut
+// off by the end of the period are not counted.
+func measure(ctx context.Context, sc scenario, base string, seq *atomic.Uint64, opts loadOptions) result {
+	transport := &http.Transport{
+		MaxIdleConns:        opts.conns,
+		MaxIdleConnsPerHost: opts.conns,
+		MaxConnsPerHost:     opts.conns,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	defer transport.CloseIdleConnections()
+	httpClient := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	if opts.warmup > 0 {
+		run(ctx, sc, base, httpClient, seq, opts, opts.warmup)
+	}
+	return run(ctx, sc, base, httpClient, seq, opts, opts.duration)
+}
+
+func run(ctx context.Context, sc scenario, base string, httpClient *http.Client, seq *atomic.Uint64, opts loadOptions, d time.Duration) result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		res result
+		all []time.Duration
+		wg  sync.WaitGroup
+	)
+	start := time.Now()
+	for range opts.conns {
+		wg.Go(func() {
+			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, shapes: opts.shapes}
+			var mine result
+			var lat []time.Duration
+			for ctx.Err() == nil {
+				c.latencies = c.latencies[:0]
+				err := sc.flow(ctx, c)
+				if ctx.Err() != nil {
+					break // cut off by the end of the period
+				}
+				mine.requests += len(c.latencies)
+				lat = append(lat, c.latencies...)
+				if err != nil {
+					mine.errors++
+					if mine.firstErr == nil {
+						mine.firstErr = err
+					}
+					continue
+				}
+				mine.flows++
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.requests += mine.requests
+			res.flows += mine.flows
+			res.errors += mine.errors
+			if res.firstErr == nil {
+				res.firstErr = mine.firstErr
+			}
+			all = append(all, lat...)
+		})
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	slices.Sort(all)
+	res.p50, res.p99 = percentile(all, 0.50), percentile(all, 0.99)
+	if res.firstErr != nil && errors.Is(res.firstErr, context.DeadlineExceeded) {
+		res.firstErr = nil
+	}
+	return res
+}
+
+// percentile returns the p-quantile of sorted (nearest rank), or 0.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted))+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), or 0.
+func median[T ~int64 | ~float64](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+func basicAuth(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+}

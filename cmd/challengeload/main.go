@@ -1,0 +1,298 @@
+// Command challengeload measures the example server's endpoints against
+// their ceiling: for each scenario (a realistic flow of requests) it drives
+// examples/server and a bare net/http server that decodes and encodes the
+// same JSON, in alternating rounds on the same machine, over many
+// keep-alive connections, and prints requests per second, p50/p99 latency
+// and the ratio of the medians as a Markdown table.
+//
+//	go run ./cmd/challengeload                    # every scenario, memory store
+//	go run ./cmd/challengeload -scenarios psd2 -rounds 5 -duration 10s
+//	go run ./cmd/challengeload -server-args '-store redis'
+//
+// Both servers run as child processes, started the same way, so neither
+// shares the load generator's process. The example server is built from
+// this module with `go build` unless -server names a binary. Only
+// loopback is used; no external service is needed for the memory store.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := mainErr(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "challengeload:", err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("challengeload", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	names := fs.String("scenarios", "psd2,authn,questions,questions-put", "comma-separated scenarios: "+scenarioList())
+	conns := fs.Int("conns", 32, "concurrent clients, each on its own keep-alive connection")
+	duration := fs.Duration("duration", 5*time.Second, "measured time per scenario, server and round")
+	warmup := fs.Duration("warmup", time.Second, "warm-up before each measurement")
+	rounds := fs.Int("rounds", 3, "rounds per scenario; each measures both servers, in alternating order")
+	server := fs.String("server", "", "examples/server binary; empty builds it with go build")
+	serverArgs := fs.String("server-args", "", "more flags for examples/server, e.g. '-store redis'")
+	logLevel := fs.String("log-level", "warn", "examples/server's -log-level (info logs every transition)")
+	users := fs.Int("users", 200000, "authn load users the server registers (-demo-load-users); a TOTP code passes once per user and 30 s")
+	bare := fs.Bool("bare", false, "serve the bare baseline (used by challengeload itself)")
+	addr := fs.String("addr", "127.0.0.1:0", "listen address, with -bare")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *bare {
+		return serveBare(ctx, *addr, stdout)
+	}
+	var chosen []scenario
+	for name := range strings.SplitSeq(*names, ",") {
+		sc, ok := scenarioNamed(strings.TrimSpace(name))
+		if !ok {
+			return fmt.Errorf("unknown scenario %q (%s)", name, scenarioList())
+		}
+		chosen = append(chosen, sc)
+	}
+	if *conns < 1 || *rounds < 1 || *duration <= 0 || *warmup < 0 || *users < 0 {
+		return errors.New("-conns and -rounds must be positive, -duration positive, -warmup and -users not negative")
+	}
+
+	binary := *server
+	if binary == "" {
+		dir, err := os.MkdirTemp("", "challengeload")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		binary = filepath.Join(dir, "server")
+		fmt.Fprintln(stderr, "building examples/server …")
+		build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build examples/server: %v\n%s", err, out)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	real, err := startChild(ctx, binary, append([]string{"-addr", "127.0.0.1:0", "-log-level", *logLevel,
+		"-demo-load-users", fmt.Sprint(*users)}, strings.Fields(*serverArgs)...))
+	if err != nil {
+		return fmt.Errorf("examples/server: %w", err)
+	}
+	defer real.stop()
+	baseline, err := startChild(ctx, self, []string{"-bare", "-addr", "127.0.0.1:0"})
+	if err != nil {
+		return fmt.Errorf("bare server: %w", err)
+	}
+	defer baseline.stop()
+
+	opts := loadOptions{conns: *conns, warmup: *warmup, duration: *duration, users: *users}
+	fmt.Fprintf(stdout, "challengeload: %d clients, %v warm-up + %v measured per run, %d rounds, GOMAXPROCS %d, %s/%s, %s; examples/server %s\n",
+		*conns, *warmup, *duration, *rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(),
+		strings.TrimSpace("-log-level "+*logLevel+" "+*serverArgs))
+	failed := false
+	for _, sc := range chosen {
+		cmp := compare(ctx, sc, baseline.base, real.base, *rounds, opts)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		cmp.print(stdout)
+		failed = failed || cmp.failed()
+	}
+	if failed {
+		return errors.New("some requests failed (see above)")
+	}
+	return nil
+}
+
+func scenarioList() string {
+	var s []string
+	for _, sc := range scenarios {
+		s = append(s, sc.name)
+	}
+	return strings.Join(s, ", ")
+}
+
+// comparison is one scenario's rounds against both servers.
+type comparison struct {
+	sc          scenario
+	bare, real  []result
+	ratios      []float64
+	conns, runs int
+}
+
+// compare measures sc on both servers for rounds rounds, alternating which
+// goes first so that drift on a shared machine falls on both alike.
+func compare(ctx context.Context, sc scenario, bareBase, realBase string, rounds int, opts loadOptions) comparison {
+	c := comparison{sc: sc, conns: opts.conns, runs: rounds}
+	var seq atomic.Uint64 // shared by both servers' runs: load users are taken in turn
+	for r := range rounds {
+		var b, s result
+		if r%2 == 0 {
+			b = measure(ctx, sc, bareBase, &seq, opts)
+			s = measure(ctx, sc, realBase, &seq, opts)
+		} else {
+			s = measure(ctx, sc, realBase, &seq, opts)
+			b = measure(ctx, sc, bareBase, &seq, opts)
+		}
+		c.bare, c.real = append(c.bare, b), append(c.real, s)
+		if b.rps() > 0 {
+			c.ratios = append(c.ratios, s.rps()/b.rps())
+		}
+	}
+	return c
+}
+
+// results returns every run, bare ones first.
+func (c comparison) results() []result {
+	return append(append([]result(nil), c.bare...), c.real...)
+}
+
+func (c comparison) failed() bool {
+	for _, r := range c.results() {
+		if r.errors > 0 || r.requests == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (c comparison) print(w io.Writer) {
+	fmt.Fprintf(w, "\n### %s: %s\n\n", c.sc.name, c.sc.about)
+	fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | failed flows |\n|---|--:|--:|--:|--:|\n", c.runs)
+	row := func(name string, rs []result) {
+		var rps []float64
+		var p50, p99 []time.Duration
+		errs := 0
+		for _, r := range rs {
+			rps, p50, p99 = append(rps, r.rps()), append(p50, r.p50), append(p99, r.p99)
+			errs += r.errors
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d |\n", name, median(rps), ms(median(p50)), ms(median(p99)), errs)
+	}
+	row("bare net/http", c.bare)
+	row("examples/server", c.real)
+	var each []string
+	for _, r := range c.ratios {
+		each = append(each, fmt.Sprintf("%.2f", r))
+	}
+	fmt.Fprintf(w, "\nratio examples/server ÷ bare: **%.2f×** (median; rounds %s)\n", median(c.ratios), strings.Join(each, ", "))
+	for _, r := range c.results() {
+		if r.firstErr != nil {
+			fmt.Fprintf(w, "first failure: %v\n", r.firstErr)
+			break
+		}
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// child is a server process this command started.
+type child struct {
+	base string
+	cmd  *exec.Cmd
+	logs *tail
+}
+
+// startChild runs path with args and waits for the line on its stdout that
+// names its address (http://host:port).
+func startChild(ctx context.Context, path string, args []string) (*child, error) {
+	return startChildCmd(exec.CommandContext(ctx, path, args...))
+}
+
+func startChildCmd(cmd *exec.Cmd) (*child, error) {
+	logs := &tail{max: 16 << 10}
+	cmd.Stderr = logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		_, rest, ok := strings.Cut(lines.Text(), "http://")
+		if !ok {
+			continue
+		}
+		addr := strings.Fields(rest)[0]
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			continue
+		}
+		go func() { _, _ = io.Copy(io.Discard, stdout) }()
+		return &child{base: "http://" + addr, cmd: cmd, logs: logs}, nil
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return nil, fmt.Errorf("%s did not say where it listens:\n%s", cmd.Path, logs)
+}
+
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	_ = c.cmd.Wait()
+}
+
+// tail keeps the last max bytes written to it, for error messages.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = append(t.b[:0], t.b[len(t.b)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// serveBare serves the bare baseline until ctx is done.
+func serveBare(ctx context.Context, addr string, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second}
+	fmt.Fprintf(stdout, "bare server on http://%s\n", ln.Addr())
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// startServer builds examples/server and starts it as challengeload does,
+// with a few load users.
+func startServer(t *testing.T) *child {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "server")
+	if out, err := exec.Command("go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	c, err := startChild(context.Background(), binary, []string{"-addr", "127.0.0.1:0", "-log-level", "warn", "-demo-load-users", "100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.stop)
+	return c
+}
+
+// TestScenariosRunAgainstBothServersAlike runs each scenario's flow once
+// against the example server and the bare server: both must complete it,
+// and answer every step with the same top-level JSON fields, or the bare
+// server would not be a fair ceiling.
+func TestScenariosRunAgainstBothServersAlike(t *testing.T) {
+	real := startServer(t)
+	bare := httptest.NewServer(bareHandler())
+	defer bare.Close()
+	var realShapes, bareShapes shapes
+	var seq atomic.Uint64
+	for _, sc := range scenarios {
+		for _, target := range []struct {
+			base   string
+			shapes *shapes
+		}{{real.base, &realShapes}, {bare.URL, &bareShapes}} {
+			c := &client{http: http.DefaultClient, base: target.base, seq: &seq, users: 100, shapes: target.shapes}
+			if err := sc.flow(context.Background(), c); err != nil {
+				t.Fatalf("%s against %s: %v\nserver log:\n%s", sc.name, target.base, err, real.logs)
+			}
+			if len(c.latencies) == 0 {
+				t.Fatalf("%s recorded no request", sc.name)
+			}
+		}
+	}
+	if len(realShapes.fields) < 2*len(scenarios) {
+		t.Fatalf("recorded only %d steps", len(realShapes.fields))
+	}
+	for step, want := range realShapes.fields {
+		if got := bareShapes.fields[step]; !slices.Equal(got, want) {
+			t.Errorf("%s: the bare server answers %v, the example server %v", step, got, want)
+		}
+	}
+}
+
+// TestMeasureCountsRequestsAndLatencies drives the bare server briefly.
+func TestMeasureCountsRequestsAndLatencies(t *testing.T) {
+	bare := httptest.NewServer(bareHandler())
+	defer bare.Close()
+	sc, _ := scenarioNamed("psd2")
+	var seq atomic.Uint64
+	r := measure(context.Background(), sc, bare.URL, &seq, loadOptions{conns: 4, duration: 200 * time.Millisecond})
+	if r.errors != 0 || r.firstErr != nil {
+		t.Fatalf("%d failed flows: %v", r.errors, r.firstErr)
+	}
+	if r.flows == 0 || r.requests < 4*r.flows || r.rps() <= 0 {
+		t.Fatalf("%d flows, %d requests, %.0f req/s", r.flows, r.requests, r.rps())
+	}
+	if r.p50 <= 0 || r.p99 < r.p50 {
+		t.Fatalf("p50 %v, p99 %v", r.p50, r.p99)
+	}
+}
+
+func TestMeasureReportsFailedFlows(t *testing.T) {
+	nothing := httptest.NewServer(http.NotFoundHandler())
+	defer nothing.Close()
+	sc, _ := scenarioNamed("psd2")
+	var seq atomic.Uint64
+	r := measure(context.Background(), sc, nothing.URL, &seq, loadOptions{conns: 2, duration: 100 * time.Millisecond})
+	if r.errors == 0 || r.firstErr == nil || !strings.Contains(r.firstErr.Error(), "status 404") {
+		t.Fatalf("against a server that answers 404: %d failed flows, first %v", r.errors, r.firstErr)
+	}
+	c := comparison{sc: sc, bare: []result{r}, real: []result{r}, runs: 1}
+	if !c.failed() {
+		t.Fatal("a comparison with failed flows does not say so")
+	}
+	var out bytes.Buffer
+	c.print(&out)
+	if !strings.Contains(out.String(), "first failure:") {
+		t.Fatalf("the report does not show the failure:\n%s", out.String())
+	}
+}
+
+func TestPercentileAndMedian(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	if p50, p99 := percentile(d, 0.5), percentile(d, 0.99); p50 != 50 || p99 != 99 {
+		t.Fatalf("p50 %v, p99 %v; want 50, 99", p50, p99)
+	}
+	if percentile(nil, 0.5) != 0 || percentile(d[:1], 0.99) != 1 {
+		t.Fatal("percentile of an empty or one-element slice")
+	}
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Fatalf("median of 3,1,2 = %v", m)
+	}
+	if m := median([]float64{4, 1, 3, 2}); m != 2.5 {
+		t.Fatalf("median of 4,1,3,2 = %v", m)
+	}
+}
+
+func TestFlagsAreChecked(t *testing.T) {
+	for _, args := range [][]string{{"-scenarios", "psd2,nope"}, {"-conns", "0"}, {"-duration", "0s"}} {
+		var stderr bytes.Buffer
+		if err := mainErr(context.Background(), args, &bytes.Buffer{}, &stderr); err == nil {
+			t.Errorf("mainErr(%q) accepted bad flags", args)
+		}
+	}
+}
+
+// TestBareMode runs the command's -bare mode as challengeload starts it.
+func TestBareMode(t *testing.T) {
+	if os.Getenv("CHALLENGELOAD_TEST_BARE") == "1" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := mainErr(ctx, []string{"-bare"}, os.Stdout, os.Stderr); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run", "^TestBareMode$")
+	cmd.Env = append(os.Environ(), "CHALLENGELOAD_TEST_BARE=1")
+	c, err := startChildCmd(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.stop()
+	resp, err := http.Get(c.base + "/api/businesses/" + business + "/challenges")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("bare catalog: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
