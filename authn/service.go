@@ -14,7 +14,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -119,20 +118,6 @@ func NewService(store challenge.Store, registry Registry, factors []Factor, opts
 // Machine returns the transaction's state machine.
 func (s *Service) Machine() *challenge.Machine { return s.engine.Machine() }
 
-// payload is what a transaction keeps in challenge.Record.Data.
-type payload struct {
-	ClientID    string
-	UserID      string
-	GroupID     string
-	Known       bool
-	Factors     []string // the factor keys the user had registered at Begin
-	Factor      string   // the factor being run
-	FactorState []byte
-	Prompts     []KeyValue
-	NonceHash   []byte // SHA-256 of the latest nonce; the nonce itself is never stored
-	Reason      string
-}
-
 // ChallengeInfo describes a factor in a response.
 type ChallengeInfo struct {
 	FactorKey  string
@@ -184,11 +169,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 		}
 	}
 	nonce := s.rotate(&p)
-	data, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	rec, err := s.engine.Create(ctx, challenge.Start{Subject: req.UserID, TTL: ttl, Data: data})
+	rec, err := s.engine.Create(ctx, challenge.Start{Subject: req.UserID, TTL: ttl, Data: p.encode()})
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +209,8 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 		}
 		p.Factor, p.FactorState, p.Prompts, after = factorKey, res.State, res.Prompts, res.AfterSave
 		newNonce = s.rotate(&p)
-		return save(tx, &p)
+		save(tx, &p)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -271,15 +253,14 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		p.FactorState = res.State
 		newNonce = s.rotate(&p)
 		if !res.Correct {
-			if err := save(tx, &p); err != nil {
-				return err
-			}
+			save(tx, &p)
 			message = fmt.Sprintf("The answer is not correct. %d attempts left.", max(0, tx.Remaining()-1))
 			return tx.Fail(ErrWrongAnswer)
 		}
 		if !res.Satisfied {
 			p.Prompts = res.Prompts
-			return save(tx, &p)
+			save(tx, &p)
+			return nil
 		}
 		p.Prompts = nil
 		if err := tx.Fire(EventSatisfy); err != nil {
@@ -290,7 +271,8 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 				return err
 			}
 		}
-		return save(tx, &p)
+		save(tx, &p)
+		return nil
 	})
 	if err != nil {
 		if !errors.Is(err, ErrWrongAnswer) {
@@ -342,7 +324,8 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 			return err
 		}
 		newNonce = s.rotate(&p)
-		return save(tx, &p)
+		save(tx, &p)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -356,9 +339,9 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 // nonce is not rotated.
 func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOptional bool, p *payload, fn func(*challenge.Tx) error) (*challenge.Record, error) {
 	return s.engine.Step(ctx, id, func(tx *challenge.Tx) error {
-		*p = payload{}
-		if err := json.Unmarshal(tx.Data(), p); err != nil {
-			return fmt.Errorf("authn: corrupt transaction: %w", err)
+		var err error
+		if *p, err = decodePayload(tx.Data()); err != nil {
+			return err
 		}
 		if subtle.ConstantTimeCompare([]byte(p.ClientID), []byte(clientID)) != 1 {
 			// Another agent's transaction is none of this agent's business.
@@ -385,14 +368,8 @@ func (s *Service) rotate(p *payload) string {
 	return n
 }
 
-func save(tx *challenge.Tx, p *payload) error {
-	data, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	tx.SetData(data)
-	return nil
-}
+// save has the engine store p with the transaction.
+func save(tx *challenge.Tx, p *payload) { tx.SetData(p.encode()) }
 
 func (s *Service) registration(ctx context.Context, userID, key string) (Registration, error) {
 	regs, _, err := s.registry.Registrations(ctx, userID)

@@ -183,7 +183,7 @@ func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, challenge.ErrNotFound)
 	}
 	rec := &challenge.Record{Kind: kind, ID: id, Version: version}
-	if err := decode([]byte(rs), rec); err != nil {
+	if err := decode(rs, rec); err != nil {
 		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, err)
 	}
 	return rec, nil

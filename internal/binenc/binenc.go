@@ -1,0 +1,174 @@
+// Package binenc is the compact binary encoding that flows and stores use
+// for what they keep in records: a version byte chosen by the caller, then
+// fields in a fixed order, strings and byte slices as a uvarint length and
+// their bytes, integers as varints. It is several times cheaper than JSON
+// on paths budgeted in microseconds, and a decoder never panics on
+// corrupt input: it reports it.
+package binenc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// ErrCorrupt is what a [Reader] reports for input it cannot decode.
+var ErrCorrupt = errors.New("corrupt encoding")
+
+// AppendString appends s with its length.
+func AppendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// AppendBytes appends v with its length.
+func AppendBytes(b, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// AppendInt appends v as a varint.
+func AppendInt(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
+
+// AppendBool appends v as one byte.
+func AppendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// Size is an upper bound of the encoded size of strings of these lengths
+// and n integers, for sizing a buffer once.
+func Size(n int, lengths ...int) int {
+	size := n * binary.MaxVarintLen64
+	for _, l := range lengths {
+		size += binary.MaxVarintLen64 + l
+	}
+	return size
+}
+
+// Reader decodes what the Append functions wrote. The first error sticks:
+// every later read returns a zero value, and [Reader.Err] reports it.
+//
+// The input is copied once, into a string, when the Reader is made:
+// strings read from it share that copy and cost no allocation, so the
+// Reader does not keep the caller's slice.
+type Reader struct {
+	s   string
+	err error
+}
+
+// NewReader returns a Reader over b, which must start with version.
+// It is a value, so that decoding does not allocate a Reader; use it
+// through its address (r := NewReader(…); r.ReadString() does).
+func NewReader(b []byte, version byte) Reader { return NewStringReader(string(b), version) }
+
+// NewStringReader is NewReader over a string, which it shares instead of
+// copying (strings are immutable).
+func NewStringReader(s string, version byte) Reader {
+	if len(s) == 0 || s[0] != version {
+		return Reader{err: fmt.Errorf("%w: unknown version", ErrCorrupt)}
+	}
+	return Reader{s: s[1:]}
+}
+
+func (r *Reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+		r.s = ""
+	}
+}
+
+func (r *Reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	// binary.Uvarint wants bytes; read at most MaxVarintLen64 of them.
+	var buf [binary.MaxVarintLen64]byte
+	n := copy(buf[:], r.s)
+	v, k := binary.Uvarint(buf[:n])
+	if k <= 0 {
+		r.fail("truncated number")
+		return 0
+	}
+	r.s = r.s[k:]
+	return v
+}
+
+// ReadString reads a string.
+func (r *Reader) ReadString() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.s)) {
+		r.fail("truncated field")
+		return ""
+	}
+	v := r.s[:n]
+	r.s = r.s[n:]
+	return v
+}
+
+// ReadBytes reads a byte slice: a fresh copy, or nil if it is empty.
+func (r *Reader) ReadBytes() []byte {
+	s := r.ReadString()
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+// ReadInt reads a varint.
+func (r *Reader) ReadInt() int64 {
+	if r.err != nil {
+		return 0
+	}
+	var buf [binary.MaxVarintLen64]byte
+	n := copy(buf[:], r.s)
+	v, k := binary.Varint(buf[:n])
+	if k <= 0 {
+		r.fail("truncated number")
+		return 0
+	}
+	r.s = r.s[k:]
+	return v
+}
+
+// ReadCount reads a length that announces that many items of at least min
+// bytes each, and refuses one the rest of the input cannot hold, so that a
+// corrupt length cannot make the caller allocate without bound.
+func (r *Reader) ReadCount(min int) int {
+	n := r.uvarint()
+	if r.err == nil && n > uint64(len(r.s)/max(min, 1)) {
+		r.fail("count %d exceeds the input", n)
+		return 0
+	}
+	return int(n)
+}
+
+// AppendCount appends the number of items that follow.
+func AppendCount(b []byte, n int) []byte { return binary.AppendUvarint(b, uint64(n)) }
+
+// ReadBool reads a bool.
+func (r *Reader) ReadBool() bool {
+	if r.err != nil {
+		return false
+	}
+	if len(r.s) == 0 || r.s[0] > 1 {
+		r.fail("bad bool")
+		return false
+	}
+	v := r.s[0] == 1
+	r.s = r.s[1:]
+	return v
+}
+
+// Err returns the first error, or an error if input is left over.
+func (r *Reader) Err() error {
+	if r.err == nil && len(r.s) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(r.s))
+	}
+	return r.err
+}

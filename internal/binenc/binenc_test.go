@@ -1,0 +1,102 @@
+package binenc_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/challengekit/challengekit/internal/binenc"
+)
+
+func encode(s string, b []byte, n int64, ok bool, items []string) []byte {
+	out := []byte{7}
+	out = binenc.AppendString(out, s)
+	out = binenc.AppendBytes(out, b)
+	out = binenc.AppendInt(out, n)
+	out = binenc.AppendBool(out, ok)
+	out = binenc.AppendCount(out, len(items))
+	for _, it := range items {
+		out = binenc.AppendString(out, it)
+	}
+	return out
+}
+
+func TestRoundTrip(t *testing.T) {
+	in := encode("héllo", []byte{0, 1, 2}, -1234567, true, []string{"a", "", "ccc"})
+	v, err := decode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, b, n, ok, items := v.s, v.b, v.n, v.ok, v.items
+	if s != "héllo" || !bytes.Equal(b, []byte{0, 1, 2}) || n != -1234567 || !ok || len(items) != 3 || items[2] != "ccc" {
+		t.Fatalf("got %q %v %d %v %q", s, b, n, ok, items)
+	}
+	in[2] = 'X' // the Reader copied its input
+	if s != "héllo" || b[0] != 0 {
+		t.Fatal("decoded values alias the input")
+	}
+}
+
+func TestCorruptInputIsReportedNotPanicked(t *testing.T) {
+	good := encode("abc", []byte("xyz"), 5, false, []string{"q"})
+	for name, in := range map[string][]byte{
+		"empty":         nil,
+		"wrong version": append([]byte{8}, good[1:]...),
+		"truncated":     good[:len(good)-1],
+		"trailing":      append(append([]byte(nil), good...), 0),
+		"huge length":   {7, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"bad bool":      append(binenc.AppendInt(binenc.AppendBytes(binenc.AppendString([]byte{7}, ""), nil), 0), 2),
+	} {
+		if _, err := decode(in); !errors.Is(err, binenc.ErrCorrupt) {
+			t.Errorf("%s: %v; want ErrCorrupt", name, err)
+		}
+	}
+}
+
+func TestCountCannotExceedTheInput(t *testing.T) {
+	in := binenc.AppendCount([]byte{7}, 1<<40)
+	r := binenc.NewReader(in, 7)
+	if n := r.ReadCount(1); n != 0 || !errors.Is(r.Err(), binenc.ErrCorrupt) {
+		t.Fatalf("count %d, err %v", n, r.Err())
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add(encode("abc", []byte("xyz"), 5, true, []string{"q", "r"}))
+	f.Add([]byte{7})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		decoded, err := decode(in)
+		if err != nil {
+			if !errors.Is(err, binenc.ErrCorrupt) {
+				t.Fatalf("error %v is not ErrCorrupt", err)
+			}
+			return
+		}
+		// What decodes must survive a round trip (input may have used
+		// longer varints than the encoder writes).
+		again, err := decode(encode(decoded.s, decoded.b, decoded.n, decoded.ok, decoded.items))
+		if err != nil || again.s != decoded.s || !bytes.Equal(again.b, decoded.b) || again.n != decoded.n ||
+			again.ok != decoded.ok || len(again.items) != len(decoded.items) {
+			t.Fatalf("round trip of %x: %+v, %v; was %+v", in, again, err, decoded)
+		}
+	})
+}
+
+type fields struct {
+	s     string
+	b     []byte
+	n     int64
+	ok    bool
+	items []string
+}
+
+func decode(in []byte) (fields, error) {
+	r := binenc.NewReader(in, 7)
+	var v fields
+	v.s, v.b, v.n, v.ok = r.ReadString(), r.ReadBytes(), r.ReadInt(), r.ReadBool()
+	v.items = make([]string, r.ReadCount(1))
+	for i := range v.items {
+		v.items[i] = r.ReadString()
+	}
+	return v, r.Err()
+}
