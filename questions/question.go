@@ -3,6 +3,7 @@ package questions
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -54,6 +55,35 @@ type Catalog struct {
 	// RequiredAnswers is how many distinct active questions a user must
 	// answer; zero means DefaultRequiredAnswers.
 	RequiredAnswers int
+}
+
+// clone returns a deep copy of c, with the values its questions point to
+// gathered in three allocations.
+func (c *Catalog) clone() *Catalog {
+	out := &Catalog{Questions: slices.Clone(c.Questions), RequiredAnswers: c.RequiredAnswers}
+	n := len(out.Questions)
+	ints, bools, strs := make([]int, 0, 8*n), make([]bool, 0, 3*n), make([]string, 0, n)
+	for i := range out.Questions {
+		q := &out.Questions[i]
+		for _, p := range [...]**int{&q.MinimumLength, &q.MaximumLength, &q.MinimumAlphaCount, &q.MaximumAlphaCount,
+			&q.MinimumNumberCount, &q.MaximumNumberCount, &q.MinimumUpperCaseLetterCount, &q.MinimumSpecialCharacterCount} {
+			if *p != nil {
+				ints = append(ints, **p) // within capacity: earlier pointers stay valid
+				*p = &ints[len(ints)-1]
+			}
+		}
+		for _, p := range [...]**bool{&q.CanContainSpaces, &q.IsCaseSensitive, &q.Active} {
+			if *p != nil {
+				bools = append(bools, **p)
+				*p = &bools[len(bools)-1]
+			}
+		}
+		if q.AllowedSpecialCharacters != nil {
+			strs = append(strs, *q.AllowedSpecialCharacters)
+			q.AllowedSpecialCharacters = &strs[len(strs)-1]
+		}
+	}
+	return out
 }
 
 // Required returns the number of answers a user must give.

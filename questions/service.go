@@ -7,12 +7,14 @@
 package questions
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -84,6 +86,7 @@ type Service struct {
 	enrollments   *challenge.Engine
 	verifications *challenge.Engine
 	hasher        *Hasher
+	decoded       catalogCache
 	perVerify     int
 	ttl           time.Duration
 	businessOf    func(string) (string, error)
@@ -167,8 +170,21 @@ func (s *Service) PutCatalog(ctx context.Context, businessID string, c Catalog) 
 	return &c, nil
 }
 
-// Catalog returns a business's catalog, or ErrUnknownBusiness.
+// Catalog returns a business's catalog, or ErrUnknownBusiness. The
+// catalog is the caller's to change.
 func (s *Service) Catalog(ctx context.Context, businessID string) (*Catalog, error) {
+	c, err := s.catalog(ctx, businessID)
+	if err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+// catalog returns a business's catalog, shared: callers must not change it.
+// Every call reads the record (so a catalog stored by another server is
+// seen at once), but decodes it only when its bytes differ from those the
+// cached catalog was decoded from.
+func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, error) {
 	rec, err := s.catalogs.Get(ctx, businessID)
 	if errors.Is(err, challenge.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %.64q", ErrUnknownBusiness, businessID)
@@ -176,11 +192,50 @@ func (s *Service) Catalog(ctx context.Context, businessID string) (*Catalog, err
 	if err != nil {
 		return nil, err
 	}
-	var c Catalog
-	if err := json.Unmarshal(rec.Data, &c); err != nil {
+	if c := s.decoded.get(businessID, rec.Data); c != nil {
+		return c, nil
+	}
+	c := new(Catalog)
+	if err := json.Unmarshal(rec.Data, c); err != nil {
 		return nil, fmt.Errorf("questions: corrupt catalog of %q: %w", businessID, err)
 	}
-	return &c, nil
+	s.decoded.put(businessID, rec.Data, c)
+	return c, nil
+}
+
+// maxDecodedCatalogs bounds the cache of decoded catalogs; past it, the
+// cache starts over.
+const maxDecodedCatalogs = 1024
+
+// catalogCache keeps decoded catalogs with the bytes they were decoded
+// from. It is safe for concurrent use; the catalogs in it are never
+// changed.
+type catalogCache struct {
+	mu sync.RWMutex
+	m  map[string]decodedCatalog
+}
+
+type decodedCatalog struct {
+	raw []byte
+	cat *Catalog
+}
+
+func (c *catalogCache) get(business string, raw []byte) *Catalog {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if d, ok := c.m[business]; ok && bytes.Equal(d.raw, raw) {
+		return d.cat
+	}
+	return nil
+}
+
+func (c *catalogCache) put(business string, raw []byte, cat *Catalog) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxDecodedCatalogs {
+		c.m = make(map[string]decodedCatalog)
+	}
+	c.m[business] = decodedCatalog{raw: raw, cat: cat} // raw is the store's copy, ours alone
 }
 
 // enrollment is the stored form of a user's answers.
@@ -208,7 +263,7 @@ func (s *Service) Enroll(ctx context.Context, userID string, answers []Answer) (
 	if err != nil {
 		return nil, err
 	}
-	cat, err := s.Catalog(ctx, business)
+	cat, err := s.catalog(ctx, business)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +351,7 @@ func (s *Service) load(ctx context.Context, userID string) (*enrollment, *Catalo
 	if err := json.Unmarshal(rec.Data, &e); err != nil {
 		return nil, nil, fmt.Errorf("questions: corrupt enrollment: %w", err)
 	}
-	cat, err := s.Catalog(ctx, e.Business)
+	cat, err := s.catalog(ctx, e.Business)
 	if err != nil {
 		return nil, nil, err
 	}

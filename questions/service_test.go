@@ -3,6 +3,7 @@ package questions_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -264,5 +265,58 @@ func TestConcurrentEnrollmentsKeepOneWholeSet(t *testing.T) {
 	}
 	if !matches(sets[0]) && !matches(sets[1]) {
 		t.Fatalf("the stored set %v is a mixture of two requests", codes)
+	}
+}
+
+func TestCatalogIsTheCallersToChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c, err := f.svc.Catalog(ctx, business)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := demoCatalog()
+	if !reflect.DeepEqual(*c, want) {
+		t.Fatalf("catalog %+v; want %+v", *c, want)
+	}
+	c.Questions[0].ChallengeQuestion = "changed"
+	*c.Questions[0].MinimumLength = 99
+	*c.Questions[1].IsCaseSensitive = true
+	c.Questions = c.Questions[:1]
+	again, err := f.svc.Catalog(ctx, business)
+	if err != nil || !reflect.DeepEqual(*again, want) {
+		t.Fatalf("after a caller changed its copy: %+v, %v", again, err)
+	}
+	f.enrollAlice(t) // enrollment checks the rules of the stored catalog, not the caller's copy
+}
+
+// TestACatalogStoredElsewhereIsSeenAtOnce: two services over one store, as
+// two servers of a fleet. Each decodes a catalog once, but a catalog the
+// other stored is never answered from what was decoded before.
+func TestACatalogStoredElsewhereIsSeenAtOnce(t *testing.T) {
+	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, _ := questions.NewService(store, questions.Options{Params: fastParams})
+	b, _ := questions.NewService(store, questions.Options{Params: fastParams})
+	if _, err := a.PutCatalog(ctx, business, demoCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := b.Catalog(ctx, business); err != nil || len(c.Questions) != 5 {
+		t.Fatalf("b reads %v, %v", c, err)
+	}
+	smaller := demoCatalog()
+	smaller.Questions, smaller.RequiredAnswers = smaller.Questions[:3], 2
+	if _, err := a.PutCatalog(ctx, business, smaller); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := b.Catalog(ctx, business); err != nil || !reflect.DeepEqual(*c, smaller) {
+		t.Fatalf("b reads %+v, %v after a stored a new catalog", c, err)
+	}
+	// b's rules follow too: two answers now suffice.
+	if _, err := b.Enroll(ctx, alice, aliceAnswers()[:2]); err != nil {
+		t.Fatalf("enrolling under the new catalog: %v", err)
 	}
 }
