@@ -5,7 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,14 +31,25 @@ type result struct {
 	firstErr error
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	cpu      time.Duration // the server process's CPU time over the period; 0 if unknown
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
+// cpuPerRequest is the server's CPU time per request, or 0 if unknown.
+func (r result) cpuPerRequest() time.Duration {
+	if r.cpu <= 0 || r.requests == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.requests)
+}
+
 // measure runs sc against base with opts.conns workers: first for the
 // warm-up, then for the measured duration. Requests of a flow that is cut
-// off by the end of the period are not counted.
-func measure(ctx context.Context, sc scenario, base string, seq *atomic.Uint64, opts loadOptions) result {
+// off by the end of the period are not counted. cpu, if not nil, reads the
+// server process's CPU time, which is far steadier than throughput on a
+// machine shared with noisy neighbours.
+func measure(ctx context.Context, sc scenario, base string, cpu func() time.Duration, seq *atomic.Uint64, opts loadOptions) result {
 	transport := &http.Transport{
 		MaxIdleConns:        opts.conns,
 		MaxIdleConnsPerHost: opts.conns,
@@ -48,8 +62,51 @@ func measure(ctx context.Context, sc scenario, base string, seq *atomic.Uint64, 
 	if opts.warmup > 0 {
 		run(ctx, sc, base, httpClient, seq, opts, opts.warmup)
 	}
-	return run(ctx, sc, base, httpClient, seq, opts, opts.duration)
+	var before time.Duration
+	if cpu != nil {
+		before = cpu()
+	}
+	res := run(ctx, sc, base, httpClient, seq, opts, opts.duration)
+	if cpu != nil {
+		res.cpu = cpu() - before
+	}
+	return res
 }
+
+// processCPU returns a function reading the user and system CPU time of
+// process pid from /proc (Linux), or nil where that cannot be read.
+func processCPU(pid int) func() time.Duration {
+	read := func() (time.Duration, error) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return 0, err
+		}
+		// Fields after the command name, which is in parentheses and may
+		// hold spaces: state is field 3, utime 14, stime 15.
+		_, rest, ok := strings.Cut(string(b), ") ")
+		f := strings.Fields(rest)
+		if !ok || len(f) < 13 {
+			return 0, errors.New("unexpected /proc stat format")
+		}
+		utime, err1 := strconv.ParseInt(f[11], 10, 64)
+		stime, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, errors.New("unexpected /proc stat format")
+		}
+		return time.Duration(utime+stime) * time.Second / userHZ, nil
+	}
+	if _, err := read(); err != nil {
+		return nil
+	}
+	return func() time.Duration {
+		d, _ := read()
+		return d
+	}
+}
+
+// userHZ is Linux's USER_HZ, the unit of /proc's CPU times: 100 on every
+// architecture Go supports.
+const userHZ = 100
 
 func run(ctx context.Context, sc scenario, base string, httpClient *http.Client, seq *atomic.Uint64, opts loadOptions, d time.Duration) result {
 	ctx, cancel := context.WithTimeout(ctx, d)

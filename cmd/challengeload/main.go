@@ -10,7 +10,8 @@
 //	go run ./cmd/challengeload -server-args '-store redis'
 //
 // Both servers run as child processes, started the same way, so neither
-// shares the load generator's process. The example server is built from
+// shares the load generator's process; -target drives a server started by
+// hand instead (to profile it, or on another store). The example server is built from
 // this module with `go build` unless -server names a binary. Only
 // loopback is used; no external service is needed for the memory store.
 package main
@@ -54,6 +55,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warmup := fs.Duration("warmup", time.Second, "warm-up before each measurement")
 	rounds := fs.Int("rounds", 3, "rounds per scenario; each measures both servers, in alternating order")
 	server := fs.String("server", "", "examples/server binary; empty builds it with go build")
+	target := fs.String("target", "", "base URL of an examples/server already running (with -demo-load-users), instead of starting one; for profiling it")
 	serverArgs := fs.String("server-args", "", "more flags for examples/server, e.g. '-store redis'")
 	logLevel := fs.String("log-level", "warn", "examples/server's -log-level (info logs every transition)")
 	users := fs.Int("users", 200000, "authn load users the server registers (-demo-load-users); a TOTP code passes once per user and 30 s")
@@ -77,43 +79,33 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("-conns and -rounds must be positive, -duration positive, -warmup and -users not negative")
 	}
 
-	binary := *server
-	if binary == "" {
-		dir, err := os.MkdirTemp("", "challengeload")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		binary = filepath.Join(dir, "server")
-		fmt.Fprintln(stderr, "building examples/server …")
-		build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server")
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build examples/server: %v\n%s", err, out)
-		}
-	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	real, err := startChild(ctx, binary, append([]string{"-addr", "127.0.0.1:0", "-log-level", *logLevel,
-		"-demo-load-users", fmt.Sprint(*users)}, strings.Fields(*serverArgs)...))
-	if err != nil {
-		return fmt.Errorf("examples/server: %w", err)
-	}
-	defer real.stop()
 	baseline, err := startChild(ctx, self, []string{"-bare", "-addr", "127.0.0.1:0"})
 	if err != nil {
 		return fmt.Errorf("bare server: %w", err)
 	}
 	defer baseline.stop()
+	real := &child{base: strings.TrimSuffix(*target, "/")}
+	if real.base == "" {
+		if real, err = startServer(ctx, *server, *logLevel, *users, *serverArgs, stderr); err != nil {
+			return err
+		}
+		defer real.stop()
+	}
 
 	opts := loadOptions{conns: *conns, warmup: *warmup, duration: *duration, users: *users}
-	fmt.Fprintf(stdout, "challengeload: %d clients, %v warm-up + %v measured per run, %d rounds, GOMAXPROCS %d, %s/%s, %s; examples/server %s\n",
-		*conns, *warmup, *duration, *rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(),
-		strings.TrimSpace("-log-level "+*logLevel+" "+*serverArgs))
+	about := "examples/server " + strings.TrimSpace("-log-level "+*logLevel+" "+*serverArgs)
+	if *target != "" {
+		about = "examples/server at " + real.base
+	}
+	fmt.Fprintf(stdout, "challengeload: %d clients, %v warm-up + %v measured per run, %d rounds, GOMAXPROCS %d, %s/%s, %s; %s\n",
+		*conns, *warmup, *duration, *rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), about)
 	failed := false
 	for _, sc := range chosen {
-		cmp := compare(ctx, sc, baseline.base, real.base, *rounds, opts)
+		cmp := compare(ctx, sc, baseline, real, *rounds, opts)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -124,6 +116,30 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("some requests failed (see above)")
 	}
 	return nil
+}
+
+// startServer starts examples/server from binary, or builds it first if
+// binary is empty.
+func startServer(ctx context.Context, binary, logLevel string, users int, extra string, stderr io.Writer) (*child, error) {
+	if binary == "" {
+		dir, err := os.MkdirTemp("", "challengeload")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir) // the running process keeps its binary
+		binary = filepath.Join(dir, "server")
+		fmt.Fprintln(stderr, "building examples/server …")
+		build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server")
+		if out, err := build.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build examples/server: %v\n%s", err, out)
+		}
+	}
+	real, err := startChild(ctx, binary, append([]string{"-addr", "127.0.0.1:0", "-log-level", logLevel,
+		"-demo-load-users", fmt.Sprint(users)}, strings.Fields(extra)...))
+	if err != nil {
+		return nil, fmt.Errorf("examples/server: %w", err)
+	}
+	return real, nil
 }
 
 func scenarioList() string {
@@ -144,17 +160,18 @@ type comparison struct {
 
 // compare measures sc on both servers for rounds rounds, alternating which
 // goes first so that drift on a shared machine falls on both alike.
-func compare(ctx context.Context, sc scenario, bareBase, realBase string, rounds int, opts loadOptions) comparison {
+func compare(ctx context.Context, sc scenario, bare, real *child, rounds int, opts loadOptions) comparison {
 	c := comparison{sc: sc, conns: opts.conns, runs: rounds}
 	var seq atomic.Uint64 // shared by both servers' runs: load users are taken in turn
+	bareCPU, realCPU := bare.cpu(), real.cpu()
 	for r := range rounds {
 		var b, s result
 		if r%2 == 0 {
-			b = measure(ctx, sc, bareBase, &seq, opts)
-			s = measure(ctx, sc, realBase, &seq, opts)
+			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
+			s = measure(ctx, sc, real.base, realCPU, &seq, opts)
 		} else {
-			s = measure(ctx, sc, realBase, &seq, opts)
-			b = measure(ctx, sc, bareBase, &seq, opts)
+			s = measure(ctx, sc, real.base, realCPU, &seq, opts)
+			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
 		}
 		c.bare, c.real = append(c.bare, b), append(c.real, s)
 		if b.rps() > 0 {
@@ -180,24 +197,36 @@ func (c comparison) failed() bool {
 
 func (c comparison) print(w io.Writer) {
 	fmt.Fprintf(w, "\n### %s: %s\n\n", c.sc.name, c.sc.about)
-	fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | failed flows |\n|---|--:|--:|--:|--:|\n", c.runs)
-	row := func(name string, rs []result) {
+	fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | server CPU per request | failed flows |\n|---|--:|--:|--:|--:|--:|\n", c.runs)
+	row := func(name string, rs []result) time.Duration {
 		var rps []float64
-		var p50, p99 []time.Duration
+		var p50, p99, cpu []time.Duration
 		errs := 0
 		for _, r := range rs {
 			rps, p50, p99 = append(rps, r.rps()), append(p50, r.p50), append(p99, r.p99)
+			if d := r.cpuPerRequest(); d > 0 {
+				cpu = append(cpu, d)
+			}
 			errs += r.errors
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %d |\n", name, median(rps), ms(median(p50)), ms(median(p99)), errs)
+		cpuText := "–"
+		if len(cpu) > 0 {
+			cpuText = fmt.Sprintf("%.1f µs", float64(median(cpu))/float64(time.Microsecond))
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %d |\n", name, median(rps), ms(median(p50)), ms(median(p99)), cpuText, errs)
+		return median(cpu)
 	}
-	row("bare net/http", c.bare)
-	row("examples/server", c.real)
+	bareCPU := row("bare net/http", c.bare)
+	realCPU := row("examples/server", c.real)
 	var each []string
 	for _, r := range c.ratios {
 		each = append(each, fmt.Sprintf("%.2f", r))
 	}
-	fmt.Fprintf(w, "\nratio examples/server ÷ bare: **%.2f×** (median; rounds %s)\n", median(c.ratios), strings.Join(each, ", "))
+	fmt.Fprintf(w, "\nthroughput ratio examples/server ÷ bare: **%.2f×** (median; rounds %s)\n", median(c.ratios), strings.Join(each, ", "))
+	if bareCPU > 0 && realCPU > 0 {
+		fmt.Fprintf(w, "server CPU per request, bare ÷ examples/server: %.2f× (the share of a CPU's throughput examples/server keeps)\n",
+			float64(bareCPU)/float64(realCPU))
+	}
 	for _, r := range c.results() {
 		if r.firstErr != nil {
 			fmt.Fprintf(w, "first failure: %v\n", r.firstErr)
@@ -247,6 +276,15 @@ func startChildCmd(cmd *exec.Cmd) (*child, error) {
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	return nil, fmt.Errorf("%s did not say where it listens:\n%s", cmd.Path, logs)
+}
+
+// cpu returns a reader of the child's CPU time, or nil if it has no
+// process of this command's (-target) or the system cannot tell.
+func (c *child) cpu() func() time.Duration {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return nil
+	}
+	return processCPU(c.cmd.Process.Pid)
 }
 
 func (c *child) stop() {

@@ -3,11 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -15,15 +16,11 @@ import (
 	"time"
 )
 
-// startServer builds examples/server and starts it as challengeload does,
-// with a few load users.
-func startServer(t *testing.T) *child {
+// startTestServer builds examples/server and starts it as challengeload
+// does, with a few load users.
+func startTestServer(t *testing.T) *child {
 	t.Helper()
-	binary := filepath.Join(t.TempDir(), "server")
-	if out, err := exec.Command("go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	c, err := startChild(context.Background(), binary, []string{"-addr", "127.0.0.1:0", "-log-level", "warn", "-demo-load-users", "100"})
+	c, err := startServer(context.Background(), "", "warn", 100, "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +33,7 @@ func startServer(t *testing.T) *child {
 // and answer every step with the same top-level JSON fields, or the bare
 // server would not be a fair ceiling.
 func TestScenariosRunAgainstBothServersAlike(t *testing.T) {
-	real := startServer(t)
+	real := startTestServer(t)
 	bare := httptest.NewServer(bareHandler())
 	defer bare.Close()
 	var realShapes, bareShapes shapes
@@ -71,7 +68,7 @@ func TestMeasureCountsRequestsAndLatencies(t *testing.T) {
 	defer bare.Close()
 	sc, _ := scenarioNamed("psd2")
 	var seq atomic.Uint64
-	r := measure(context.Background(), sc, bare.URL, &seq, loadOptions{conns: 4, duration: 200 * time.Millisecond})
+	r := measure(context.Background(), sc, bare.URL, processCPU(os.Getpid()), &seq, loadOptions{conns: 4, duration: 200 * time.Millisecond})
 	if r.errors != 0 || r.firstErr != nil {
 		t.Fatalf("%d failed flows: %v", r.errors, r.firstErr)
 	}
@@ -81,6 +78,11 @@ func TestMeasureCountsRequestsAndLatencies(t *testing.T) {
 	if r.p50 <= 0 || r.p99 < r.p50 {
 		t.Fatalf("p50 %v, p99 %v", r.p50, r.p99)
 	}
+	// The bare server runs in this process here, so the CPU it reads is this
+	// process's: more than nothing, and no more than both cores' worth.
+	if r.cpu <= 0 || r.cpu > time.Duration(runtime.NumCPU())*r.elapsed+time.Second {
+		t.Fatalf("CPU %v over %v", r.cpu, r.elapsed)
+	}
 }
 
 func TestMeasureReportsFailedFlows(t *testing.T) {
@@ -88,7 +90,7 @@ func TestMeasureReportsFailedFlows(t *testing.T) {
 	defer nothing.Close()
 	sc, _ := scenarioNamed("psd2")
 	var seq atomic.Uint64
-	r := measure(context.Background(), sc, nothing.URL, &seq, loadOptions{conns: 2, duration: 100 * time.Millisecond})
+	r := measure(context.Background(), sc, nothing.URL, nil, &seq, loadOptions{conns: 2, duration: 100 * time.Millisecond})
 	if r.errors == 0 || r.firstErr == nil || !strings.Contains(r.firstErr.Error(), "status 404") {
 		t.Fatalf("against a server that answers 404: %d failed flows, first %v", r.errors, r.firstErr)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,26 +24,43 @@ const (
 	demoTOTPSecret  = "JBSWY3DPEHPK3PXP"
 )
 
-// maxDemoLoadUsers bounds -demo-load-users (about 200 bytes each).
-const maxDemoLoadUsers = 1_000_000
+// maxDemoLoadUsers bounds -demo-load-users.
+const maxDemoLoadUsers = 10_000_000
 
 // demoRegistry holds alice and bob, and loadUsers more users load-0 … for
-// load tests: each has ChallengeOMATOTP on the demo secret. A TOTP code
+// load tests.
+func demoRegistry(loadUsers int) authn.Registry {
+	return demoUsers{
+		named: authn.NewMemoryRegistry(map[string][]authn.Registration{
+			"alice": {
+				{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+				{FactorKey: authn.KBAKey, Subject: demoAlice},
+			},
+			"bob": {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+		}),
+		load: loadUsers,
+	}
+}
+
+// demoUsers answers for the named demo users, and for load-0 …
+// load-(load-1), each with ChallengeOMATOTP on the demo secret. A TOTP code
 // passes once per user and step, and each user may start only so many
 // transactions per window, so a load test spreads its logins over many
-// users, as a real one would over its test accounts.
-func demoRegistry(loadUsers int) *authn.MemoryRegistry {
-	users := map[string][]authn.Registration{
-		"alice": {
-			{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
-			{FactorKey: authn.KBAKey, Subject: demoAlice},
-		},
-		"bob": {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+// users, as a real one would over its test accounts. The load users are
+// computed, not stored: a million of them cost no memory, and nothing for
+// the garbage collector to scan.
+type demoUsers struct {
+	named *authn.MemoryRegistry
+	load  int
+}
+
+func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Registration, bool, error) {
+	if n, ok := strings.CutPrefix(userID, "load-"); ok {
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < d.load && strconv.Itoa(i) == n {
+			return []authn.Registration{{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret}}, true, nil
+		}
 	}
-	for i := range loadUsers {
-		users["load-"+strconv.Itoa(i)] = []authn.Registration{{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret}}
-	}
-	return authn.NewMemoryRegistry(users)
+	return d.named.Registrations(ctx, userID)
 }
 
 // demoSender stands in for an e-mail gateway: it logs that a code was sent,

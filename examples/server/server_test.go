@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
 
@@ -237,5 +238,20 @@ func TestServerServesTheFactorTransactionDemo(t *testing.T) {
 	}
 	if logs := stderr.String(); !strings.Contains(logs, `"message":"code sent"`) || strings.Contains(logs, fields[2]) || strings.Contains(logs, "bob@example.com") {
 		t.Errorf("want a 'code sent' line without the code or address:\n%s", logs)
+	}
+}
+
+func TestDemoLoadUsersAreComputedWithinTheirCount(t *testing.T) {
+	reg := demoRegistry(10)
+	ctx := context.Background()
+	for user, want := range map[string]bool{"load-0": true, "load-9": true, "load-10": false, "load-05": false,
+		"load--1": false, "load-": false, "alice": true, "mallory": false} {
+		regs, known, err := reg.Registrations(ctx, user)
+		if err != nil || known != want {
+			t.Errorf("%s: known %v (%v); want %v", user, known, err, want)
+		}
+		if strings.HasPrefix(user, "load-") && known && (len(regs) != 1 || regs[0].FactorKey != authn.TOTPKey) {
+			t.Errorf("%s: registrations %+v", user, regs)
+		}
 	}
 }
