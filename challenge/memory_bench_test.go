@@ -57,10 +57,7 @@ func BenchmarkMemoryFootprint(b *testing.B) {
 func BenchmarkSweepAmongLive(b *testing.B) {
 	for _, live := range []int{0, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("map_delete_baseline/live_%d", live), func(b *testing.B) {
-			type entry struct {
-				id   string
-				data []byte
-			}
+			type entry struct{ id string }
 			m := make(map[string]*entry)
 			for i := range live {
 				id := "live-" + strconv.Itoa(i)

@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/internal/bareserver"
 )
 
 // BenchmarkPSD2 measures requests through the PSD2 handlers against the
@@ -24,7 +25,7 @@ func BenchmarkPSD2(b *testing.B) {
 	createBody := `{"iban":"` + aliceIBAN + `","tpp_name":"Acme Finance"}`
 	e := newPSD2EnvLogging(b, httpapi.PSD2Options{}, nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel))
 	h := e.srv.Config.Handler
-	bare := bareHandler()
+	bare := bareserver.Handler()
 
 	serve := func(b *testing.B, h http.Handler, method, path, token, body string, want int) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
@@ -76,55 +77,4 @@ func BenchmarkPSD2(b *testing.B) {
 			serve(b, bare, "POST", "/v1/psd2/challenges/x/second_factor", bank, `{"result":"success"}`, 200)
 		}
 	})
-}
-
-// bareHandler decodes and encodes the same JSON as the PSD2 endpoints and
-// does nothing else: the ceiling a handler can reach on this machine.
-func bareHandler() http.Handler {
-	type challengeJSON struct {
-		ID          string  `json:"id"`
-		Status      string  `json:"status"`
-		IBAN        string  `json:"iban"`
-		TPPName     string  `json:"tpp_name"`
-		PersonID    *string `json:"person_id"`
-		RedirectURL *string `json:"redirect_url"`
-		CreatedAt   string  `json:"created_at"`
-		ExpiresAt   string  `json:"expires_at"`
-	}
-	write := func(w http.ResponseWriter, status int, v any) {
-		body, _ := json.Marshal(v)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}
-	person, url := "p-alice", "https://bank.example/consent?consent_challenge=UrIg9nFE11DDiCOBSCPhJQ"
-	obj := challengeJSON{ID: "5IeyIeUJa6-nJ7x3SLzpow", Status: "authorized", IBAN: aliceIBAN, TPPName: "Acme Finance",
-		PersonID: &person, RedirectURL: &url, CreatedAt: "2030-01-01T12:00:00Z", ExpiresAt: "2030-01-01T12:05:00Z"}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/psd2/challenges", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			IBAN    string `json:"iban"`
-			TPPName string `json:"tpp_name"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		write(w, 201, obj)
-	})
-	mux.HandleFunc("PATCH /v1/psd2/challenges/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			PersonID string `json:"person_id"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		write(w, 200, struct {
-			PersonID    string `json:"person_id"`
-			RedirectURL string `json:"redirect_url"`
-		}{req.PersonID, url})
-	})
-	mux.HandleFunc("POST /v1/psd2/challenges/{id}/second_factor", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Result string `json:"result"`
-		}
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		write(w, 200, obj)
-	})
-	return mux
 }

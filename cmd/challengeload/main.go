@@ -35,6 +35,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/challengekit/challengekit/internal/bareserver"
 )
 
 func main() {
@@ -321,7 +323,7 @@ func serveBare(ctx context.Context, addr string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: bareHandler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: bareserver.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	fmt.Fprintf(stdout, "bare server on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/challengekit/challengekit/internal/bareserver"
 )
 
 // startTestServer builds examples/server and starts it as challengeload
@@ -34,7 +36,7 @@ func startTestServer(t *testing.T) *child {
 // server would not be a fair ceiling.
 func TestScenariosRunAgainstBothServersAlike(t *testing.T) {
 	real := startTestServer(t)
-	bare := httptest.NewServer(bareHandler())
+	bare := httptest.NewServer(bareserver.Handler())
 	defer bare.Close()
 	var realShapes, bareShapes shapes
 	var seq atomic.Uint64
@@ -64,7 +66,7 @@ func TestScenariosRunAgainstBothServersAlike(t *testing.T) {
 
 // TestMeasureCountsRequestsAndLatencies drives the bare server briefly.
 func TestMeasureCountsRequestsAndLatencies(t *testing.T) {
-	bare := httptest.NewServer(bareHandler())
+	bare := httptest.NewServer(bareserver.Handler())
 	defer bare.Close()
 	sc, _ := scenarioNamed("psd2")
 	var seq atomic.Uint64

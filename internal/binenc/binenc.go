@@ -84,7 +84,8 @@ func (r *Reader) uvarint() uint64 {
 	if r.err != nil {
 		return 0
 	}
-	// binary.Uvarint wants bytes; read at most MaxVarintLen64 of them.
+	// binary.Uvarint wants bytes; hand it at most MaxVarintLen64 of them
+	// (a stack array: the input stays a string).
 	var buf [binary.MaxVarintLen64]byte
 	n := copy(buf[:], r.s)
 	v, k := binary.Uvarint(buf[:n])
@@ -120,20 +121,15 @@ func (r *Reader) ReadBytes() []byte {
 	return []byte(s)
 }
 
-// ReadInt reads a varint.
+// ReadInt reads a varint: a zig-zag encoded uvarint, as binary.Varint
+// decodes it.
 func (r *Reader) ReadInt() int64 {
-	if r.err != nil {
-		return 0
+	ux := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	var buf [binary.MaxVarintLen64]byte
-	n := copy(buf[:], r.s)
-	v, k := binary.Varint(buf[:n])
-	if k <= 0 {
-		r.fail("truncated number")
-		return 0
-	}
-	r.s = r.s[k:]
-	return v
+	return x
 }
 
 // ReadCount reads a length that announces that many items of at least min

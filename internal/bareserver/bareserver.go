@@ -1,4 +1,17 @@
-package main
+// Package bareserver is the ceiling the endpoints are measured against:
+// plain net/http on the same routes as adapters/httpapi, decoding each
+// request into a struct of the same fields and encoding an answer of the
+// same shape, with nothing in between: no authentication, validation,
+// state, store or logs. Only the security-question PUT does more: it
+// hashes each answer with argon2id at the library's default parameters,
+// bounded like the library's, because that deliberate cost is the
+// endpoint's and no server can skip it.
+//
+// cmd/challengeload serves it as a process of its own; the handler
+// benchmarks of adapters/httpapi call it in-process. A test of
+// cmd/challengeload checks that it answers every step of every load
+// scenario with the same fields as examples/server.
+package bareserver
 
 import (
 	"encoding/json"
@@ -10,14 +23,6 @@ import (
 
 	"golang.org/x/crypto/argon2"
 )
-
-// The bare server is the ceiling each endpoint is measured against: plain
-// net/http on the same routes, decoding each request into a struct of the
-// same fields and encoding a response of the same shape, with nothing in
-// between: no authentication, validation, state, store or logs. Only the
-// security-question PUT does more: it hashes each answer with argon2id at
-// the library's default parameters, bounded like the library's, because
-// that deliberate cost is the endpoint's and no server can skip it.
 
 type barePSD2Create struct {
 	IBAN    string `json:"iban"`
@@ -128,8 +133,8 @@ type bareUserChallenges struct {
 	UserIdentificationChallenge []bareUserChallenge `json:"UserIdentificationChallenge"`
 }
 
-// bareCatalogFixture is the demo business's catalog (API.md §4).
-var bareCatalogFixture = func() bareCatalog {
+// catalogFixture is the demo business's catalog (API.md §4).
+var catalogFixture = func() bareCatalog {
 	c := bareCatalog{RequiredAnswerCount: 3}
 	for _, q := range [][2]string{
 		{"city.birth", "What is the city of your birth?"}, {"color", "What is your favorite color?"},
@@ -142,8 +147,8 @@ var bareCatalogFixture = func() bareCatalog {
 	return c
 }()
 
-// bareHandler returns the bare server's routes.
-func bareHandler() http.Handler {
+// Handler returns the bare server's routes.
+func Handler() http.Handler {
 	var seq atomic.Uint64
 	id := func() string { return "bare" + strconv.FormatUint(seq.Add(1), 36) }
 	hashes := make(chan struct{}, runtime.GOMAXPROCS(0)) // as questions.Hasher bounds them
@@ -210,11 +215,11 @@ func bareHandler() http.Handler {
 	mux.HandleFunc("PUT /authn/v1", authn)
 
 	mux.HandleFunc("GET /api/businesses/{BusinessID}/challenges", func(w http.ResponseWriter, _ *http.Request) {
-		encode(w, http.StatusOK, bareCatalogFixture)
+		encode(w, http.StatusOK, catalogFixture)
 	})
 	mux.HandleFunc("GET /api/users/{UserID}/challenges", func(w http.ResponseWriter, r *http.Request) {
 		var out bareUserChallenges
-		for _, q := range bareCatalogFixture.Challenge[:3] {
+		for _, q := range catalogFixture.Challenge[:3] {
 			out.UserIdentificationChallenge = append(out.UserIdentificationChallenge,
 				bareUserChallenge{UserID: r.PathValue("UserID"), ChallengeCode: q.ChallengeCode, ChallengeQuestion: q.ChallengeQuestion})
 		}
