@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // errNotAcceptable: no media type the client accepts can be served (406).
@@ -136,15 +138,21 @@ func readBody(w http.ResponseWriter, r *http.Request, mediaType string, maxBytes
 }
 
 // writeAs answers with v encoded as mediaType, which it echoes in
-// Content-Type.
+// Content-Type. The answer is encoded whole before anything is written, so
+// an encoding error can still be answered with an error envelope.
 func writeAs(w http.ResponseWriter, mediaType string, status int, v any) error {
-	var body []byte
+	buf := encodeBuffers.Get().(*bytes.Buffer)
+	defer putEncodeBuffer(buf)
+	buf.Reset()
 	var err error
 	if isXML(mediaType) {
-		body, err = xml.Marshal(v)
-		body = append([]byte(xml.Header), body...)
+		buf.WriteString(xml.Header)
+		enc := xml.NewEncoder(buf)
+		if err = enc.Encode(v); err == nil {
+			err = enc.Close()
+		}
 	} else {
-		body, err = jsonMarshal(v)
+		err = encodeJSON(buf, v)
 	}
 	if err != nil {
 		return fmt.Errorf("httpapi: encoding response: %w", err)
@@ -154,6 +162,19 @@ func writeAs(w http.ResponseWriter, mediaType string, status int, v any) error {
 	h.Set("Cache-Control", "no-store")
 	h.Add("Vary", "Accept")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(buf.Bytes())
 	return nil
+}
+
+// encodeBuffers holds the buffers answers are encoded into: an answer is
+// garbage once written, and every request would otherwise grow a new one.
+var encodeBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps an unusually large answer's buffer out of the pool.
+const maxPooledBuffer = 64 << 10
+
+func putEncodeBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuffer {
+		encodeBuffers.Put(buf)
+	}
 }

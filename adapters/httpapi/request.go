@@ -226,16 +226,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return writeAs(w, "application/json", status, v)
 }
 
-// jsonMarshal is json.Marshal without HTML escaping: answers and tokens go
-// back exactly as they are.
-func jsonMarshal(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+// encodeJSON writes v to buf as json.Marshal would, without HTML escaping
+// (answers and tokens go out as they are; the Content-Type is JSON) and
+// without the newline json.Encoder ends with.
+func encodeJSON(buf *bytes.Buffer, v any) error {
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return nil, err
+		return err
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	buf.Truncate(buf.Len() - 1)
+	return nil
 }
 
 // setRetryAfter tells a throttled client when to come back.
