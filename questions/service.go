@@ -279,11 +279,7 @@ func (s *Service) Enroll(ctx context.Context, userID string, answers []Answer) (
 		}
 		e.Answers[i] = storedAnswer{Code: a.ChallengeCode, Hash: hash, CaseSensitive: cs}
 	}
-	data, err := json.Marshal(e)
-	if err != nil {
-		return nil, fmt.Errorf("questions: encoding enrollment: %w", err)
-	}
-	if err := upsert(ctx, s.enrollments, userID, userID, data); err != nil {
+	if err := upsert(ctx, s.enrollments, userID, userID, e.encode()); err != nil {
 		return nil, err
 	}
 	out := make([]Answer, len(answers))
@@ -347,9 +343,9 @@ func (s *Service) load(ctx context.Context, userID string) (*enrollment, *Catalo
 	if err != nil {
 		return nil, nil, err
 	}
-	var e enrollment
-	if err := json.Unmarshal(rec.Data, &e); err != nil {
-		return nil, nil, fmt.Errorf("questions: corrupt enrollment: %w", err)
+	e, err := decodeEnrollment(rec.Data)
+	if err != nil {
+		return nil, nil, err
 	}
 	cat, err := s.catalog(ctx, e.Business)
 	if err != nil {

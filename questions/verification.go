@@ -2,8 +2,6 @@ package questions
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/challengekit/challengekit/challenge"
@@ -51,11 +49,7 @@ func (s *Service) StartVerification(ctx context.Context, userID string) (*Verifi
 	for i, a := range asked {
 		v.Texts[i] = cat.Lookup(a.Code).ChallengeQuestion // pick returned active questions of cat only
 	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("questions: encoding verification: %w", err)
-	}
-	rec, err := s.verifications.Create(ctx, challenge.Start{Subject: userID, TTL: s.ttl, Data: data})
+	rec, err := s.verifications.Create(ctx, challenge.Start{Subject: userID, TTL: s.ttl, Data: v.encode()})
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +75,9 @@ func (s *Service) Verification(ctx context.Context, id string) (*Verification, e
 func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification, error) {
 	var v verification
 	rec, err := s.verifications.Step(ctx, id, func(tx *challenge.Tx) error {
-		if err := json.Unmarshal(tx.Data(), &v); err != nil {
-			return fmt.Errorf("questions: corrupt verification: %w", err)
+		var err error
+		if v, err = decodeVerification(tx.Data()); err != nil {
+			return err
 		}
 		if tx.State() != StateAsked || v.Next >= len(v.Asked) {
 			return tx.Fire(EventVerify) // refused: the verification is over
@@ -101,17 +96,13 @@ func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification,
 				return err
 			}
 		}
-		data, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		tx.SetData(data)
+		tx.SetData(v.encode())
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.view(rec)
+	return s.verificationView(rec, &v), nil // v is what was saved: no need to decode it again
 }
 
 // Abandon ends a verification that is still asking as failed.
@@ -124,9 +115,9 @@ func (s *Service) Abandon(ctx context.Context, id string) (*Verification, error)
 }
 
 func (s *Service) view(rec *challenge.Record) (*Verification, error) {
-	var v verification
-	if err := json.Unmarshal(rec.Data, &v); err != nil {
-		return nil, fmt.Errorf("questions: corrupt verification: %w", err)
+	v, err := decodeVerification(rec.Data)
+	if err != nil {
+		return nil, err
 	}
 	return s.verificationView(rec, &v), nil
 }
