@@ -354,6 +354,15 @@ func (s *Service) load(ctx context.Context, userID string) (*enrollment, *Catalo
 	return &e, cat, nil
 }
 
+// BusinessOf returns the business userID belongs to, by Options.BusinessOf;
+// adapters use it to keep a business's administrators to its own users.
+func (s *Service) BusinessOf(userID string) (string, error) {
+	if err := checkID("UserID", userID); err != nil {
+		return "", err
+	}
+	return s.businessOf(userID)
+}
+
 func checkID(field, id string) error {
 	if id == "" || len(id) > challenge.MaxIDLength {
 		return &RuleError{Violations: []Violation{{Entry: -1, Field: field, Message: fmt.Sprintf("must be 1 to %d bytes", challenge.MaxIDLength)}}}

@@ -11,8 +11,14 @@ import (
 // QuestionsCaller is the logged-in user calling a security-question
 // endpoint.
 type QuestionsCaller struct {
-	UserID    string
-	SiteAdmin bool // may act for any user and change the business's catalog
+	UserID string
+	// SiteAdmin may act for any user of Business and change its catalog.
+	SiteAdmin bool
+	// Business is the business (federation member) the caller belongs to;
+	// a site admin administers it and no other. [CookieSessions] sets it to
+	// its federation member. A site admin with no Business administers
+	// nothing: an authenticator that forgets it fails closed.
+	Business string
 }
 
 // QuestionsAuthenticator tells who is logged in for a request to a
@@ -66,6 +72,13 @@ func NewCookieSessions(fedMemberID string, sessions []Session) (*CookieSessions,
 	for i, s := range sessions {
 		if len(s.Token) < MinTokenLength || len(s.CSRFToken) < MinTokenLength || s.Caller.UserID == "" {
 			return nil, fmt.Errorf("httpapi: session #%d needs a user and tokens of at least %d bytes", i+1, MinTokenLength)
+		}
+		switch s.Caller.Business {
+		case "":
+			s.Caller.Business = fedMemberID // a member's sessions are its own
+		case fedMemberID:
+		default:
+			return nil, fmt.Errorf("httpapi: session #%d belongs to business %q, not to %q", i+1, s.Caller.Business, fedMemberID)
 		}
 		key := sha256.Sum256([]byte(s.Token))
 		if _, dup := c.sessions[key]; dup {

@@ -134,7 +134,7 @@ func (h *Questions) putCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !caller.SiteAdmin {
+	if !caller.SiteAdmin || caller.Business != r.PathValue("BusinessID") {
 		return errWrongCaller
 	}
 	var in questionsCatalog
@@ -169,14 +169,25 @@ func catalogWire(list []questions.Question, required int) questionsCatalog {
 	return out
 }
 
-// authorizeUser lets the user act for themself, and a site admin for anyone.
+// authorizeUser lets the user act for themself, and a site admin for the
+// users of their own business.
 func (h *Questions) authorizeUser(r *http.Request) (string, error) {
 	caller, err := h.auth.AuthenticateQuestions(r)
 	if err != nil {
 		return "", err
 	}
 	user := r.PathValue("UserID")
-	if caller.UserID != user && !caller.SiteAdmin {
+	if caller.UserID == user {
+		return user, nil
+	}
+	if !caller.SiteAdmin || caller.Business == "" {
+		return "", errWrongCaller
+	}
+	business, err := h.svc.BusinessOf(user)
+	if err != nil {
+		return "", err
+	}
+	if business != caller.Business {
 		return "", errWrongCaller
 	}
 	return user, nil

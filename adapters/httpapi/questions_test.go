@@ -59,9 +59,10 @@ const demoCatalogJSON = `{"Challenge":[
 ],"RequiredAnswerCount":3}`
 
 type akanaEnv struct {
-	t    testing.TB
-	srv  *httptest.Server
-	logs *challengetest.LogBuffer
+	t     testing.TB
+	srv   *httptest.Server
+	logs  *challengetest.LogBuffer
+	store challenge.Store
 }
 
 // newAkanaEnv serves the demo business with cheap hashing parameters, so
@@ -77,6 +78,7 @@ func newAkanaEnvWith(t testing.TB, opts questions.Options) *akanaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.store = store
 	logger := zerolog.New(e.logs).Level(zerolog.DebugLevel)
 	opts.Logger = logger
 	svc, err := questions.NewService(store, opts)
@@ -268,6 +270,51 @@ func TestAkanaWhoMayActForWhom(t *testing.T) {
 		t.Fatalf("GET needs no CSRF header: %d %s", r.status, r.raw)
 	}
 	e.wantError(e.send("PUT", "/api/businesses/acmepaymentscorp/challenges", "alice", demoCatalogJSON), 403)
+}
+
+// TestAkanaSiteAdminsAdministerTheirOwnBusinessOnly: a site admin of one
+// business may not change another's catalog or act for its users, even
+// through the same handler and store.
+func TestAkanaSiteAdminsAdministerTheirOwnBusinessOnly(t *testing.T) {
+	e := newAkanaEnv(t)
+	e.wantError(e.send("PUT", "/api/businesses/othercorp/challenges", "admin", demoCatalogJSON), 403)
+	e.wantError(e.send("GET", "/api/businesses/othercorp/challenges", "", ""), 404) // and nothing was stored
+	for _, method := range []string{"GET", "PUT"} {
+		e.wantError(e.send(method, "/api/users/9e4351af-c642-4992-89e0-262a9bfaf223.othercorp/challenges", "admin", akanaSample), 403)
+	}
+
+	// An authenticator that names no business for its admin fails closed.
+	if _, err := httpapi.NewCookieSessions(fed, []httpapi.Session{{Token: "TokenID=other-admin", CSRFToken: "csrf-other-admin",
+		Caller: httpapi.QuestionsCaller{UserID: "admin.othercorp", SiteAdmin: true, Business: "othercorp"}}}); err == nil {
+		t.Fatal("CookieSessions of acmepaymentscorp accepted a session of othercorp")
+	}
+	svc, err := questions.NewService(e.store, questions.Options{Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nobody := questionsAuthFunc(func(*http.Request) (httpapi.QuestionsCaller, error) {
+		return httpapi.QuestionsCaller{UserID: "root", SiteAdmin: true}, nil
+	})
+	h, err := httpapi.NewQuestions(svc, nobody, httpapi.QuestionsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := serve(t, h)
+	for _, tc := range []struct{ method, path, body string }{
+		{"PUT", "/api/businesses/acmepaymentscorp/challenges", demoCatalogJSON},
+		{"GET", "/api/users/" + akanaAlice + "/challenges", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+		if resp, raw := exchange(t, srv, req, "Content-Type", "application/json"); resp.StatusCode != 403 {
+			t.Errorf("%s %s by an admin of no business: %d %s", tc.method, tc.path, resp.StatusCode, raw)
+		}
+	}
+}
+
+type questionsAuthFunc func(*http.Request) (httpapi.QuestionsCaller, error)
+
+func (f questionsAuthFunc) AuthenticateQuestions(r *http.Request) (httpapi.QuestionsCaller, error) {
+	return f(r)
 }
 
 func TestAkanaCatalog(t *testing.T) {
