@@ -39,10 +39,7 @@ func (p *payload) encode() []byte {
 	b = binenc.AppendString(b, p.UserID)
 	b = binenc.AppendString(b, p.GroupID)
 	b = binenc.AppendBool(b, p.Known)
-	b = binenc.AppendCount(b, len(p.Factors))
-	for _, f := range p.Factors {
-		b = binenc.AppendString(b, f)
-	}
+	b = binenc.AppendStrings(b, p.Factors)
 	b = binenc.AppendString(b, p.Factor)
 	b = binenc.AppendBytes(b, p.FactorState)
 	b = binenc.AppendCount(b, len(p.Prompts))
@@ -57,13 +54,8 @@ func (p *payload) encode() []byte {
 // decodePayload reads what encode wrote. It never panics.
 func decodePayload(data []byte) (payload, error) {
 	r := binenc.NewReader(data, payloadVersion)
-	p := payload{ClientID: r.ReadString(), UserID: r.ReadString(), GroupID: r.ReadString(), Known: r.ReadBool()}
-	if n := r.ReadCount(1); n > 0 {
-		p.Factors = make([]string, n)
-		for i := range p.Factors {
-			p.Factors[i] = r.ReadString()
-		}
-	}
+	p := payload{ClientID: r.ReadString(), UserID: r.ReadString(), GroupID: r.ReadString(), Known: r.ReadBool(),
+		Factors: r.ReadStrings()}
 	p.Factor, p.FactorState = r.ReadString(), r.ReadBytes()
 	if n := r.ReadCount(2); n > 0 {
 		p.Prompts = make([]KeyValue, n)

@@ -209,7 +209,7 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 		}
 		p.Factor, p.FactorState, p.Prompts, after = factorKey, res.State, res.Prompts, res.AfterSave
 		newNonce = s.rotate(&p)
-		save(tx, &p)
+		tx.SetData(p.encode())
 		return nil
 	})
 	if err != nil {
@@ -253,13 +253,13 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		p.FactorState = res.State
 		newNonce = s.rotate(&p)
 		if !res.Correct {
-			save(tx, &p)
+			tx.SetData(p.encode())
 			message = fmt.Sprintf("The answer is not correct. %d attempts left.", max(0, tx.Remaining()-1))
 			return tx.Fail(ErrWrongAnswer)
 		}
 		if !res.Satisfied {
 			p.Prompts = res.Prompts
-			save(tx, &p)
+			tx.SetData(p.encode())
 			return nil
 		}
 		p.Prompts = nil
@@ -271,7 +271,7 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 				return err
 			}
 		}
-		save(tx, &p)
+		tx.SetData(p.encode())
 		return nil
 	})
 	if err != nil {
@@ -324,7 +324,7 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 			return err
 		}
 		newNonce = s.rotate(&p)
-		save(tx, &p)
+		tx.SetData(p.encode())
 		return nil
 	})
 	if err != nil {
@@ -367,9 +367,6 @@ func (s *Service) rotate(p *payload) string {
 	p.NonceHash = h[:]
 	return n
 }
-
-// save has the engine store p with the transaction.
-func save(tx *challenge.Tx, p *payload) { tx.SetData(p.encode()) }
 
 func (s *Service) registration(ctx context.Context, userID, key string) (Registration, error) {
 	regs, _, err := s.registry.Registrations(ctx, userID)

@@ -73,10 +73,7 @@ func (v *verification) encode() []byte {
 	b = binenc.AppendString(b, v.UserID)
 	b = binenc.AppendString(b, v.Business)
 	b = appendAnswers(b, v.Asked)
-	b = binenc.AppendCount(b, len(v.Texts))
-	for _, t := range v.Texts {
-		b = binenc.AppendString(b, t)
-	}
+	b = binenc.AppendStrings(b, v.Texts)
 	return binenc.AppendInt(b, int64(v.Next))
 }
 
@@ -84,12 +81,7 @@ func decodeVerification(data []byte) (verification, error) {
 	r := binenc.NewReader(data, verificationVersion)
 	v := verification{UserID: r.ReadString(), Business: r.ReadString()}
 	v.Asked = readAnswers(&r)
-	if n := r.ReadCount(1); n > 0 {
-		v.Texts = make([]string, n)
-		for i := range v.Texts {
-			v.Texts[i] = r.ReadString()
-		}
-	}
+	v.Texts = r.ReadStrings()
 	next := r.ReadInt()
 	if err := r.Err(); err != nil {
 		return verification{}, fmt.Errorf("questions: corrupt verification: %w", err)

@@ -256,10 +256,7 @@ type storedAnswer struct {
 // user's ID), which the original API echoes. Broken rules get a *RuleError
 // listing every violation; nothing is stored then.
 func (s *Service) Enroll(ctx context.Context, userID string, answers []Answer) ([]Answer, error) {
-	if err := checkID("UserID", userID); err != nil {
-		return nil, err
-	}
-	business, err := s.businessOf(userID)
+	business, err := s.BusinessOf(userID)
 	if err != nil {
 		return nil, err
 	}

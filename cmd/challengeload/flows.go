@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ const (
 	adminCSRF      = "csrf-admin-demo"
 	csrfHeaderName = "X-Csrf-Token_acmepaymentscorp"
 )
+
+// agentAuthorization is the demo agent's HTTP Basic credential.
+var agentAuthorization = "Basic " + base64.StdEncoding.EncodeToString([]byte(agentID+":"+agentSecret))
 
 // scenario is one realistic flow of requests. The client does the same work
 // whichever server answers, so that the ratio measures the servers.
@@ -161,7 +165,7 @@ func authnFlow(ctx context.Context, c *client) error {
 	if c.users <= 0 {
 		return fmt.Errorf("authn: the server has no load users (-users)")
 	}
-	basic := []string{"Authorization", "Basic " + basicAuth(agentID, agentSecret)}
+	basic := []string{"Authorization", agentAuthorization}
 	user := "load-" + strconv.FormatUint(c.seq.Add(1)%uint64(c.users), 10)
 	var a authnAnswer
 	if err := c.call(ctx, "authn begin", "POST", "/authn/v1", map[string]any{"userInfo": map[string]string{"userId": user}},

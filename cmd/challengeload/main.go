@@ -154,16 +154,14 @@ func scenarioList() string {
 
 // comparison is one scenario's rounds against both servers.
 type comparison struct {
-	sc          scenario
-	bare, real  []result
-	ratios      []float64
-	conns, runs int
+	sc         scenario
+	bare, real []result // round by round
 }
 
 // compare measures sc on both servers for rounds rounds, alternating which
 // goes first so that drift on a shared machine falls on both alike.
 func compare(ctx context.Context, sc scenario, bare, real *child, rounds int, opts loadOptions) comparison {
-	c := comparison{sc: sc, conns: opts.conns, runs: rounds}
+	c := comparison{sc: sc}
 	var seq atomic.Uint64 // shared by both servers' runs: load users are taken in turn
 	bareCPU, realCPU := bare.cpu(), real.cpu()
 	for r := range rounds {
@@ -176,11 +174,19 @@ func compare(ctx context.Context, sc scenario, bare, real *child, rounds int, op
 			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
 		}
 		c.bare, c.real = append(c.bare, b), append(c.real, s)
-		if b.rps() > 0 {
-			c.ratios = append(c.ratios, s.rps()/b.rps())
-		}
 	}
 	return c
+}
+
+// ratios returns each round's throughput ratio, examples/server ÷ bare.
+func (c comparison) ratios() []float64 {
+	var out []float64
+	for i, b := range c.bare {
+		if b.rps() > 0 {
+			out = append(out, c.real[i].rps()/b.rps())
+		}
+	}
+	return out
 }
 
 // results returns every run, bare ones first.
@@ -199,7 +205,7 @@ func (c comparison) failed() bool {
 
 func (c comparison) print(w io.Writer) {
 	fmt.Fprintf(w, "\n### %s: %s\n\n", c.sc.name, c.sc.about)
-	fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | server CPU per request | failed flows |\n|---|--:|--:|--:|--:|--:|\n", c.runs)
+	fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | server CPU per request | failed flows |\n|---|--:|--:|--:|--:|--:|\n", len(c.bare))
 	row := func(name string, rs []result) time.Duration {
 		var rps []float64
 		var p50, p99, cpu []time.Duration
@@ -220,11 +226,12 @@ func (c comparison) print(w io.Writer) {
 	}
 	bareCPU := row("bare net/http", c.bare)
 	realCPU := row("examples/server", c.real)
+	ratios := c.ratios()
 	var each []string
-	for _, r := range c.ratios {
+	for _, r := range ratios {
 		each = append(each, fmt.Sprintf("%.2f", r))
 	}
-	fmt.Fprintf(w, "\nthroughput ratio examples/server ÷ bare: **%.2f×** (median; rounds %s)\n", median(c.ratios), strings.Join(each, ", "))
+	fmt.Fprintf(w, "\nthroughput ratio examples/server ÷ bare: **%.2f×** (median; rounds %s)\n", median(ratios), strings.Join(each, ", "))
 	if bareCPU > 0 && realCPU > 0 {
 		fmt.Fprintf(w, "server CPU per request, bare ÷ examples/server: %.2f× (the share of a CPU's throughput examples/server keeps)\n",
 			float64(bareCPU)/float64(realCPU))

@@ -96,7 +96,7 @@ func TestMeasureReportsFailedFlows(t *testing.T) {
 	if r.errors == 0 || r.firstErr == nil || !strings.Contains(r.firstErr.Error(), "status 404") {
 		t.Fatalf("against a server that answers 404: %d failed flows, first %v", r.errors, r.firstErr)
 	}
-	c := comparison{sc: sc, bare: []result{r}, real: []result{r}, runs: 1}
+	c := comparison{sc: sc, bare: []result{r}, real: []result{r}}
 	if !c.failed() {
 		t.Fatal("a comparison with failed flows does not say so")
 	}

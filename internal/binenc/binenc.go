@@ -27,6 +27,15 @@ func AppendBytes(b, v []byte) []byte {
 	return append(b, v...)
 }
 
+// AppendStrings appends a count and each string.
+func AppendStrings(b []byte, list []string) []byte {
+	b = AppendCount(b, len(list))
+	for _, s := range list {
+		b = AppendString(b, s)
+	}
+	return b
+}
+
 // AppendInt appends v as a varint.
 func AppendInt(b []byte, v int64) []byte { return binary.AppendVarint(b, v) }
 
@@ -146,6 +155,19 @@ func (r *Reader) ReadCount(min int) int {
 
 // AppendCount appends the number of items that follow.
 func AppendCount(b []byte, n int) []byte { return binary.AppendUvarint(b, uint64(n)) }
+
+// ReadStrings reads what AppendStrings wrote: nil for an empty list.
+func (r *Reader) ReadStrings() []string {
+	n := r.ReadCount(1)
+	if n == 0 {
+		return nil
+	}
+	list := make([]string, n)
+	for i := range list {
+		list[i] = r.ReadString()
+	}
+	return list
+}
 
 // ReadBool reads a bool.
 func (r *Reader) ReadBool() bool {
