@@ -14,11 +14,7 @@ func encode(s string, b []byte, n int64, ok bool, items []string) []byte {
 	out = binenc.AppendBytes(out, b)
 	out = binenc.AppendInt(out, n)
 	out = binenc.AppendBool(out, ok)
-	out = binenc.AppendCount(out, len(items))
-	for _, it := range items {
-		out = binenc.AppendString(out, it)
-	}
-	return out
+	return binenc.AppendStrings(out, items)
 }
 
 func TestRoundTrip(t *testing.T) {
@@ -94,9 +90,6 @@ func decode(in []byte) (fields, error) {
 	r := binenc.NewReader(in, 7)
 	var v fields
 	v.s, v.b, v.n, v.ok = r.ReadString(), r.ReadBytes(), r.ReadInt(), r.ReadBool()
-	v.items = make([]string, r.ReadCount(1))
-	for i := range v.items {
-		v.items[i] = r.ReadString()
-	}
+	v.items = r.ReadStrings()
 	return v, r.Err()
 }
