@@ -3,6 +3,8 @@ package authn
 import (
 	"context"
 	"slices"
+
+	"github.com/challengekit/challengekit/challenge"
 )
 
 // KeyValue is one entry of challengeAttrMap, prompts or factorAttributes.
@@ -83,16 +85,22 @@ type InitRequest struct {
 	UserID        string
 	Registration  Registration
 	Attributes    []KeyValue // factorAttributes of the Init request
+	// Origin is the agent and the end user's address (or the agent again,
+	// "agent:<id>", when it reported none), for a factor that opens a
+	// challenge of its own to budget it alike.
+	Origin challenge.Origin
 }
 
 // InitResult is what a factor's Init returns.
 type InitResult struct {
 	State   []byte     // kept with the transaction, handed back to Validate
 	Prompts []KeyValue // what to ask the user
-	// AfterSave, if set, runs once the transaction has been saved: sending
-	// a code or a notification there means a request that loses a race and
-	// is re-run never sends twice. An error fails the request; the agent
-	// may Init again.
+	// AfterSave, if set, delivers what the factor sends (a code, a
+	// notification) once the transaction has been saved, so that a request
+	// that loses a race and is re-run never sends twice. Setting it makes
+	// the Init subject to the Service's delivery limits, charged to the
+	// Registration's Destination (the user, if it has none). An error
+	// fails the request; the agent may Init again.
 	AfterSave func(ctx context.Context) error
 }
 

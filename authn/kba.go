@@ -52,7 +52,7 @@ func prompt(v *questions.Verification) []KeyValue {
 // Init implements [Factor]: it starts a verification and asks its first
 // question.
 func (f *KBA) Init(ctx context.Context, req InitRequest) (InitResult, error) {
-	v, err := f.questions.StartVerification(ctx, subject(req.Registration, req.UserID))
+	v, err := f.questions.StartVerification(ctx, subject(req.Registration, req.UserID), req.Origin)
 	if errors.Is(err, questions.ErrNotEnrolled) {
 		return InitResult{}, &challenge.FieldError{Field: "challengedata.factorKey", Message: "cannot start: the user has no security answers"}
 	}

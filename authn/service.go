@@ -12,8 +12,13 @@ package authn
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -34,6 +39,10 @@ var (
 	ErrClosed = errors.New("authn: transaction is closed")
 	// ErrWrongAnswer: Validate was given a wrong answer; it counts.
 	ErrWrongAnswer = errors.New("authn: wrong answer")
+	// ErrTooManySends: Init would deliver (send a code, push a
+	// notification) past a delivery limit, and delivers nothing. It comes
+	// with a *challenge.ThrottledError saying when to retry.
+	ErrTooManySends = errors.New("authn: too many deliveries")
 )
 
 // Result is the outcome an agent reports with Finalize.
@@ -61,9 +70,18 @@ type Options struct {
 	// satisfied, instead of waiting for Finalize Success. Off by default:
 	// the agent stays in charge of ending the transaction.
 	AuthenticateOnValidate bool
+	// MaxSends is how many deliveries (codes sent, pushes) one transaction
+	// may make; zero means 3. SendInterval is the least time between two;
+	// zero means 30 seconds. With a Limiter, each destination also has a
+	// budget across transactions (challenge.Limits.Deliveries).
+	MaxSends     int
+	SendInterval time.Duration
 	// Clock, IDs, Logger, Observer and Limiter are handed to the engine. A
-	// Limiter throttles a user ID that keeps beginning transactions or
-	// failing them; unknown and known IDs are throttled alike.
+	// Limiter budgets Begin per agent and per the end user's address the
+	// agent reports (BeginRequest.Source), never per user; charges every
+	// Validate to (user, address) before the answer is checked, holding
+	// off an address that keeps failing and capping a user's failures
+	// from every address; and budgets deliveries per destination.
 	Clock    challenge.Clock
 	IDs      challenge.IDSource
 	Logger   zerolog.Logger
@@ -73,12 +91,15 @@ type Options struct {
 
 // Service runs factor transactions. It is safe for concurrent use.
 type Service struct {
-	engine   *challenge.Engine
-	registry Registry
-	factors  map[string]Factor
-	ttl      time.Duration
-	maxTTL   time.Duration
-	authOnV  bool
+	engine       *challenge.Engine
+	registry     Registry
+	factors      map[string]Factor
+	limiter      challenge.Limiter
+	ttl          time.Duration
+	maxTTL       time.Duration
+	authOnV      bool
+	maxSends     int
+	sendInterval time.Duration
 }
 
 // NewService returns a Service keeping transactions in store, reading
@@ -87,8 +108,14 @@ func NewService(store challenge.Store, registry Registry, factors []Factor, opts
 	if registry == nil {
 		return nil, errors.New("authn: NewService needs a Registry")
 	}
-	if opts.TTL < 0 || opts.MaxTTL < 0 {
-		return nil, errors.New("authn: negative TTL")
+	if opts.TTL < 0 || opts.MaxTTL < 0 || opts.MaxSends < 0 || opts.SendInterval < 0 {
+		return nil, errors.New("authn: negative TTL, MaxSends or SendInterval")
+	}
+	if opts.MaxSends == 0 {
+		opts.MaxSends = DefaultMaxSends
+	}
+	if opts.SendInterval == 0 {
+		opts.SendInterval = DefaultSendInterval
 	}
 	if opts.TTL == 0 {
 		opts.TTL = 5 * time.Minute
@@ -96,7 +123,11 @@ func NewService(store challenge.Store, registry Registry, factors []Factor, opts
 	if opts.MaxTTL == 0 {
 		opts.MaxTTL = time.Hour
 	}
-	s := &Service{registry: registry, factors: map[string]Factor{}, ttl: opts.TTL, maxTTL: opts.MaxTTL, authOnV: opts.AuthenticateOnValidate}
+	if opts.TTL > opts.MaxTTL {
+		return nil, fmt.Errorf("authn: TTL %v exceeds MaxTTL %v", opts.TTL, opts.MaxTTL)
+	}
+	s := &Service{registry: registry, factors: map[string]Factor{}, limiter: opts.Limiter, ttl: opts.TTL, maxTTL: opts.MaxTTL,
+		authOnV: opts.AuthenticateOnValidate, maxSends: opts.MaxSends, sendInterval: opts.SendInterval}
 	for _, f := range factors {
 		if _, dup := s.factors[f.Key()]; dup {
 			return nil, fmt.Errorf("authn: factor %q given twice", f.Key())
@@ -115,8 +146,23 @@ func NewService(store challenge.Store, registry Registry, factors []Factor, opts
 	return s, nil
 }
 
+// The defaults of Options' delivery limits.
+const (
+	DefaultMaxSends     = 3
+	DefaultSendInterval = 30 * time.Second
+)
+
 // Machine returns the transaction's state machine.
 func (s *Service) Machine() *challenge.Machine { return s.engine.Machine() }
+
+// MaxTTL is the longest lifetime Begin accepts.
+func (s *Service) MaxTTL() time.Duration { return s.maxTTL }
+
+// ResetLimits forgives userID the failures the Limiter holds against them,
+// from every address.
+func (s *Service) ResetLimits(ctx context.Context, userID string) error {
+	return s.engine.ResetLimits(ctx, userID)
+}
 
 // ChallengeInfo describes a factor in a response.
 type ChallengeInfo struct {
@@ -142,6 +188,11 @@ type BeginRequest struct {
 	UserID   string // empty: pending identification
 	GroupID  string
 	TTL      time.Duration // zero: Options.TTL
+	// Source is the end user's network address as the agent reports it,
+	// named as a challenge.Origin source ("ip:203.0.113.7"); empty when
+	// the agent reports none, and the agent then stands for the user's
+	// address in the Limiter's budgets.
+	Source string
 }
 
 // Begin starts a transaction for a user: pending verification with the
@@ -155,7 +206,8 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 	case ttl == 0:
 		ttl = s.ttl
 	}
-	p := payload{ClientID: req.ClientID, UserID: req.UserID, GroupID: req.GroupID}
+	p := payload{ClientID: req.ClientID, UserID: req.UserID, GroupID: req.GroupID, Source: req.Source, Salt: make([]byte, 32)}
+	_, _ = rand.Read(p.Salt) // documented never to fail
 	var regs []Registration
 	if req.UserID != "" {
 		var err error
@@ -168,8 +220,11 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 			p.Factors = append(p.Factors, r.FactorKey)
 		}
 	}
-	nonce := s.rotate(&p)
-	rec, err := s.engine.Create(ctx, challenge.Start{Subject: req.UserID, TTL: ttl, Data: p.encode()})
+	nonce := s.engine.NewID()
+	h := sha256.Sum256([]byte(nonce))
+	p.NonceHash = h[:]
+	rec, err := s.engine.Create(ctx, challenge.Start{Subject: req.UserID, TTL: ttl, Data: p.encode(),
+		Origin: challenge.Origin{Caller: req.ClientID, Source: req.Source}})
 	if err != nil {
 		return nil, err
 	}
@@ -181,13 +236,22 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 }
 
 // Init starts one of the user's registered factors (again, to switch
-// factor). The nonce may be empty; if given it must be the latest.
+// factor). The nonce may be empty; if given it must be the latest, or the
+// one the last applied step presented if that step was this same Init (a
+// repeat, which starts the factor again and answers with the same next
+// nonce). A factor that delivers something (a code, a notification) does
+// so after the transaction is saved, at most Options.MaxSends times per
+// transaction, Options.SendInterval apart, and within the Limiter's budget
+// for its destination; past a limit Init returns ErrTooManySends with a
+// *challenge.ThrottledError, and changes and sends nothing.
 func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey string, attrs []KeyValue) (*Response, error) {
+	op := "Init " + factorKey
 	var after func(context.Context) error
 	var p payload
 	var newNonce string
 	var reg Registration
-	rec, err := s.step(ctx, clientID, id, nonce, true, &p, func(tx *challenge.Tx) error {
+	charged := false // the destination's budget, charged once however often the step runs
+	rec, err := s.step(ctx, clientID, id, nonce, true, op, &p, func(tx *challenge.Tx, repeat bool) error {
 		// Refuse before the factor acts: its Init may send a code.
 		if !s.engine.Machine().Can(tx.State(), EventInit) {
 			return &challenge.FieldError{Field: "challengeop", Message: "Init is not allowed once a factor is satisfied; Finalize the transaction"}
@@ -200,15 +264,27 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 		if reg, err = s.registration(ctx, p.UserID, factorKey); err != nil {
 			return err
 		}
-		res, err := f.Init(ctx, InitRequest{TransactionID: tx.ID(), UserID: p.UserID, Registration: reg, Attributes: attrs})
+		res, err := f.Init(ctx, InitRequest{TransactionID: tx.ID(), UserID: p.UserID, Registration: reg, Attributes: attrs,
+			Origin: challenge.Origin{Caller: p.ClientID, Source: s.source(&p)}})
 		if err != nil {
 			return fmt.Errorf("authn: %s init: %w", factorKey, err)
+		}
+		if res.AfterSave != nil {
+			if err := s.chargeDelivery(ctx, tx, &p, factorKey, reg, &charged); err != nil {
+				return err
+			}
 		}
 		if err := tx.Fire(EventInit); err != nil {
 			return err
 		}
 		p.Factor, p.FactorState, p.Prompts, after = factorKey, res.State, res.Prompts, res.AfterSave
-		newNonce = s.rotate(&p)
+		if repeat {
+			if newNonce, ok = replayNonce(&p, nonce, op); !ok {
+				return errStale
+			}
+		} else {
+			newNonce = s.advance(&p, nonce, op, outcomeApplied)
+		}
 		tx.SetData(p.encode())
 		return nil
 	})
@@ -225,16 +301,70 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 	return resp, nil
 }
 
+// chargeDelivery applies the delivery limits to an Init that will deliver:
+// the transaction's own (counted in p), then, once per request, the
+// destination's budget in the Limiter.
+func (s *Service) chargeDelivery(ctx context.Context, tx *challenge.Tx, p *payload, factorKey string, reg Registration, charged *bool) error {
+	now := tx.Now()
+	if p.Sends >= s.maxSends {
+		wait := max(tx.ExpiresAt().Sub(now), time.Second) // a new transaction is what works
+		return fmt.Errorf("%w: %d per transaction: %w", ErrTooManySends, s.maxSends, &challenge.ThrottledError{RetryAfter: wait})
+	}
+	if p.Sends > 0 {
+		if next := time.UnixMicro(p.LastSend).Add(s.sendInterval); now.Before(next) {
+			return fmt.Errorf("%w: one per %v: %w", ErrTooManySends, s.sendInterval, &challenge.ThrottledError{RetryAfter: next.Sub(now)})
+		}
+	}
+	if s.limiter != nil && !*charged {
+		dest := reg.Destination
+		if dest == "" {
+			dest = "user\x00" + p.UserID
+		}
+		// The limiter sees a digest: no address or phone number reaches its backend.
+		sum := sha256.Sum256([]byte(factorKey + "\x00" + dest))
+		if err := s.limiter.Deliver(ctx, "dest:"+hex.EncodeToString(sum[:16])); err != nil {
+			if errors.Is(err, challenge.ErrThrottled) {
+				return fmt.Errorf("%w: per destination: %w", ErrTooManySends, err)
+			}
+			return fmt.Errorf("authn: limiter: %w: %w", challenge.ErrUnavailable, err)
+		}
+		*charged = true
+	}
+	p.Sends++
+	p.LastSend = now.UnixMicro()
+	return nil
+}
+
 // Validate checks an answer with the passive factor being run. A right
 // answer satisfies the factor (or, for ChallengeKBA, asks the next
 // question); a wrong one counts against the budget and is answered with
 // the same prompts, and the one that exhausts the budget blocks the
-// transaction. Either way the response carries a fresh nonce.
+// transaction. Either way the response carries a fresh nonce. With a
+// Limiter the answer is charged to (user, the end user's address) first,
+// and a *challenge.ThrottledError refuses it unchecked while that address
+// is held off for the user, or the user's failures from every address
+// have reached their cap. A repeat (the nonce the last applied Validate
+// presented) is answered as that Validate was, without checking again.
 func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer string) (*Response, error) {
+	const op = "Validate"
 	var p payload
 	var newNonce, message string
 	var reg Registration
-	rec, err := s.step(ctx, clientID, id, nonce, false, &p, func(tx *challenge.Tx) error {
+	wrong := false
+	rec, err := s.step(ctx, clientID, id, nonce, false, op, &p, func(tx *challenge.Tx, repeat bool) error {
+		if repeat {
+			var ok bool
+			if newNonce, ok = replayNonce(&p, nonce, op); !ok {
+				return errStale
+			}
+			if reg, _ = s.registration(ctx, p.UserID, p.Factor); reg.FactorKey == "" {
+				reg.FactorKey = p.Factor
+			}
+			if wrong = p.LastOutcome == outcomeWrong; wrong {
+				message = wrongMessage(tx.Remaining())
+			}
+			return nil
+		}
 		if tx.State() != StateInitiated {
 			return &challenge.FieldError{Field: "challengeop", Message: "Validate needs a factor started with Init and not yet satisfied"}
 		}
@@ -246,17 +376,21 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		if reg, err = s.registration(ctx, p.UserID, p.Factor); err != nil {
 			return err
 		}
+		if err := tx.Attempt(p.UserID, s.source(&p)); err != nil {
+			return err
+		}
 		res, err := f.Validate(ctx, ValidateRequest{TransactionID: tx.ID(), UserID: p.UserID, Registration: reg, State: p.FactorState, Answer: answer})
 		if err != nil {
 			return fmt.Errorf("authn: %s validate: %w", p.Factor, err)
 		}
 		p.FactorState = res.State
-		newNonce = s.rotate(&p)
 		if !res.Correct {
+			newNonce = s.advance(&p, nonce, op, outcomeWrong)
 			tx.SetData(p.encode())
-			message = fmt.Sprintf("The answer is not correct. %d attempts left.", max(0, tx.Remaining()-1))
+			message = wrongMessage(tx.Remaining() - 1)
 			return tx.Fail(ErrWrongAnswer)
 		}
+		newNonce = s.advance(&p, nonce, op, outcomeApplied)
 		if !res.Satisfied {
 			p.Prompts = res.Prompts
 			tx.SetData(p.encode())
@@ -274,28 +408,42 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		tx.SetData(p.encode())
 		return nil
 	})
-	if err != nil {
-		if !errors.Is(err, ErrWrongAnswer) {
-			return nil, err
-		}
+	switch {
+	case errors.Is(err, ErrWrongAnswer):
 		state := StateInitiated
 		if errors.Is(err, challenge.ErrLocked) {
-			state, message = StateBlocked, "Too many wrong answers; the transaction is blocked."
+			state = StateBlocked
 		}
-		resp := s.response(id, newNonce, state, &p, message)
-		if state == StateInitiated {
-			resp.Challenges = []ChallengeInfo{s.info(p.Factor, reg, p.Prompts)}
-		}
-		return resp, nil
+		return s.validated(id, newNonce, state, &p, reg, message), nil
+	case err != nil:
+		return nil, err
+	case wrong:
+		return s.validated(rec.ID, newNonce, rec.State, &p, reg, message), nil
 	}
-	resp := s.response(rec.ID, newNonce, rec.State, &p, "")
-	resp.Challenges = []ChallengeInfo{s.info(p.Factor, reg, p.Prompts)}
-	return resp, nil
+	return s.validated(rec.ID, newNonce, rec.State, &p, reg, ""), nil
+}
+
+func wrongMessage(left int) string {
+	return fmt.Sprintf("The answer is not correct. %d attempts left.", max(0, left))
+}
+
+// validated is Validate's answer in state.
+func (s *Service) validated(id, nonce string, state challenge.State, p *payload, reg Registration, message string) *Response {
+	if state == StateBlocked {
+		message = defaultMessages[StatusChallengeBlocked]
+	}
+	resp := s.response(id, nonce, state, p, message)
+	if state != StateBlocked {
+		resp.Challenges = []ChallengeInfo{s.info(p.Factor, reg, p.Prompts)}
+	}
+	return resp
 }
 
 // Finalize closes the transaction with the agent's result: Success after a
 // satisfied factor, or after starting a non-passive factor whose outcome
-// the agent saw, authenticates; Failure and Error record their reason.
+// the agent saw, authenticates; Failure and Error record their reason. A
+// repeat (the nonce the last applied step presented, with the same result
+// and reason) is answered as that Finalize was.
 func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, result Result, reason string) (*Response, error) {
 	switch {
 	case result != ResultSuccess && result != ResultFailure && result != ResultError:
@@ -303,9 +451,17 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 	case result != ResultSuccess && !slices.Contains(Reasons, reason):
 		return nil, &challenge.FieldError{Field: "challengeResultReason", Message: "is required with Failure and Error, and must be a known reason"}
 	}
+	op := "Finalize " + string(result) + " " + reason
 	var p payload
 	var newNonce string
-	rec, err := s.step(ctx, clientID, id, nonce, false, &p, func(tx *challenge.Tx) error {
+	rec, err := s.step(ctx, clientID, id, nonce, false, op, &p, func(tx *challenge.Tx, repeat bool) error {
+		if repeat {
+			var ok bool
+			if newNonce, ok = replayNonce(&p, nonce, op); !ok {
+				return errStale
+			}
+			return nil
+		}
 		var event challenge.Event
 		switch result {
 		case ResultSuccess:
@@ -323,7 +479,7 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 		if err := tx.Fire(event); err != nil {
 			return err
 		}
-		newNonce = s.rotate(&p)
+		newNonce = s.advance(&p, nonce, op, outcomeApplied)
 		tx.SetData(p.encode())
 		return nil
 	})
@@ -333,19 +489,30 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 	return s.response(rec.ID, newNonce, rec.State, &p, p.Reason), nil
 }
 
+var errStale = fmt.Errorf("authn: nonce missing, stale or reused: %w", challenge.ErrStaleNonce)
+
 // step runs fn on transaction id after the checks every operation shares:
-// the agent that began it, an open state, and the latest nonce (optional
-// when nonceOptional and empty). A failed check changes nothing, so a stale
-// nonce is not rotated.
-func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOptional bool, p *payload, fn func(*challenge.Tx) error) (*challenge.Record, error) {
-	return s.engine.Step(ctx, id, func(tx *challenge.Tx) error {
+// the agent that began it (another agent's transaction, expired or not,
+// is challenge.ErrNotFound), an open state, and the latest nonce (optional
+// when nonceOptional and empty). A failed check changes nothing, so a
+// stale nonce is not rotated. A request that repeats the last applied one
+// (the nonce it presented, and the same op) is let through whatever the
+// state, with repeat true: fn answers it as it was answered, or redoes it.
+func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOptional bool, op string, p *payload, fn func(tx *challenge.Tx, repeat bool) error) (*challenge.Record, error) {
+	guard := func(rec *challenge.Record) error {
 		var err error
-		if *p, err = decodePayload(tx.Data()); err != nil {
+		if *p, err = decodePayload(rec.Data); err != nil {
 			return err
 		}
 		if subtle.ConstantTimeCompare([]byte(p.ClientID), []byte(clientID)) != 1 {
 			// Another agent's transaction is none of this agent's business.
 			return fmt.Errorf("authn: transaction of another agent: %w", challenge.ErrNotFound)
+		}
+		return nil
+	}
+	return s.engine.StepGuarded(ctx, id, guard, func(tx *challenge.Tx) error {
+		if nonce != "" && repeats(p, nonce, op) {
+			return fn(tx, true)
 		}
 		if s.engine.Machine().IsFinal(tx.State()) {
 			return fmt.Errorf("%w (%s)", ErrClosed, tx.State())
@@ -353,19 +520,78 @@ func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOpt
 		if nonce != "" || !nonceOptional {
 			got := sha256.Sum256([]byte(nonce))
 			if nonce == "" || subtle.ConstantTimeCompare(got[:], p.NonceHash) != 1 {
-				return fmt.Errorf("authn: nonce missing, stale or reused: %w", challenge.ErrStaleNonce)
+				return errStale
 			}
 		}
-		return fn(tx)
+		return fn(tx, false)
 	})
 }
 
-// rotate gives p a fresh nonce and returns it; only its hash is kept.
-func (s *Service) rotate(p *payload) string {
-	n := s.engine.NewID()
-	h := sha256.Sum256([]byte(n))
+// repeats reports whether a request presenting nonce for op repeats the
+// last step the transaction applied.
+func repeats(p *payload, nonce, op string) bool {
+	if len(p.LastNonce) == 0 || p.LastOp != op {
+		return false
+	}
+	got := sha256.Sum256([]byte(nonce))
+	return subtle.ConstantTimeCompare(got[:], p.LastNonce) == 1
+}
+
+// advance records a step that presented nonce (empty: none) for op and
+// returns the transaction's next nonce, keeping only its hash. The next
+// nonce is derived from the one presented (deriveNonce), so that a repeat
+// of the step can be answered with it again (replayNonce) although it is
+// not stored; a step without a nonce gets a random one.
+func (s *Service) advance(p *payload, nonce, op string, outcome byte) string {
+	var next string
+	if nonce != "" && len(p.Salt) > 0 {
+		next = deriveNonce(p.Salt, p.Seq, nonce, op)
+		h := sha256.Sum256([]byte(nonce))
+		p.LastNonce = h[:]
+	} else {
+		next = s.engine.NewID()
+		p.LastNonce = nil
+	}
+	p.LastOp, p.LastOutcome = op, outcome
+	p.Seq++
+	h := sha256.Sum256([]byte(next))
 	p.NonceHash = h[:]
-	return n
+	return next
+}
+
+// replayNonce returns the nonce the last applied step answered with, given
+// the nonce and op it presented, and whether it is still the latest.
+func replayNonce(p *payload, nonce, op string) (string, bool) {
+	if len(p.Salt) == 0 || p.Seq == 0 {
+		return "", false
+	}
+	next := deriveNonce(p.Salt, p.Seq-1, nonce, op)
+	h := sha256.Sum256([]byte(next))
+	return next, subtle.ConstantTimeCompare(h[:], p.NonceHash) == 1
+}
+
+// deriveNonce is HMAC-SHA256 keyed with the transaction's random salt over
+// the step's number, its op and the nonce presented, cut to 128 bits and
+// encoded as challenge.NewID encodes: unpredictable to anyone who lacks
+// the salt (kept in the store) or the presented nonce (kept nowhere).
+func deriveNonce(salt []byte, seq uint64, nonce, op string) string {
+	m := hmac.New(sha256.New, salt)
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], seq)
+	m.Write(n[:])
+	m.Write([]byte(op))
+	m.Write([]byte{0})
+	m.Write([]byte(nonce))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+// source is the end user's address for the Limiter: what the agent
+// reported at Begin, or the agent itself.
+func (s *Service) source(p *payload) string {
+	if p.Source != "" {
+		return p.Source
+	}
+	return "agent:" + p.ClientID
 }
 
 func (s *Service) registration(ctx context.Context, userID, key string) (Registration, error) {

@@ -32,7 +32,10 @@ type TOTPOptions struct {
 // TOTP is the ChallengeOMATOTP factor (RFC 6238), passive. Codes come from
 // github.com/pquerna/otp; a code accepted once is never accepted again,
 // across transactions: the last accepted time step of each user is kept in
-// the store, and only later steps pass. It is safe for concurrent use.
+// the store, with the transaction that claimed it, and only later steps
+// pass (or the same step again for that transaction, so that a Validate
+// repeated after an unknown outcome is answered as it was). It is safe
+// for concurrent use.
 type TOTP struct {
 	used  *challenge.Engine
 	clock challenge.Clock
@@ -109,33 +112,42 @@ func (f *TOTP) Validate(ctx context.Context, req ValidateRequest) (ValidateResul
 	if !ok {
 		return ValidateResult{State: req.State}, nil
 	}
-	fresh, err := f.markUsed(ctx, req.UserID, step)
+	fresh, err := f.markUsed(ctx, req.UserID, req.TransactionID, step)
 	if err != nil {
 		return ValidateResult{}, err
 	}
 	return ValidateResult{State: req.State, Correct: fresh, Satisfied: fresh}, nil
 }
 
-// markUsed records step as the user's last accepted one, and reports
-// false if it was not later than the last.
-func (f *TOTP) markUsed(ctx context.Context, userID string, step int64) (bool, error) {
-	var enc [8]byte
-	binary.BigEndian.PutUint64(enc[:], uint64(step))
+// markUsed records step as the user's last accepted one, claimed by
+// transaction txID, and reports false if it was not later than the last
+// (unless txID claimed that one itself). The record is the step (8 bytes,
+// big-endian) followed by the claiming transaction's ID.
+func (f *TOTP) markUsed(ctx context.Context, userID, txID string, step int64) (bool, error) {
+	enc := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(txID)), uint64(step))
+	enc = append(enc, txID...)
 	fresh := false
 	_, err := f.used.Step(ctx, userID, func(tx *challenge.Tx) error {
-		if len(tx.Data()) != 8 {
-			return fmt.Errorf("authn: corrupt TOTP replay record of %d bytes", len(tx.Data()))
+		data := tx.Data()
+		if len(data) < 8 {
+			return fmt.Errorf("authn: corrupt TOTP replay record of %d bytes", len(data))
 		}
-		last := int64(binary.BigEndian.Uint64(tx.Data()))
-		if fresh = step > last; fresh {
-			tx.SetData(enc[:])
+		last, claimer := int64(binary.BigEndian.Uint64(data)), string(data[8:])
+		switch {
+		case step > last:
+			fresh = true
+			tx.SetData(enc)
+		case step == last && claimer == txID && txID != "":
+			fresh = true // this transaction's own claim, asked again
+		default:
+			fresh = false
 		}
 		return nil
 	})
 	if errors.Is(err, challenge.ErrNotFound) {
-		_, err = f.used.Create(ctx, challenge.Start{ID: userID, Data: enc[:]})
-		if errors.Is(err, challenge.ErrAlreadyExists) { // a concurrent first use won
-			return false, nil
+		_, err = f.used.Create(ctx, challenge.Start{ID: userID, Data: enc})
+		if errors.Is(err, challenge.ErrAlreadyExists) { // a concurrent first use won; ask again
+			return f.markUsed(ctx, userID, txID, step)
 		}
 		return err == nil, err
 	}

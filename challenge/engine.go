@@ -29,10 +29,15 @@ type EngineOptions struct {
 	Logger zerolog.Logger
 	// Observer, if set, receives every saved change.
 	Observer Observer
-	// Limiter, if set, is asked before a record with a Subject is created,
-	// and told of every failed attempt against one.
+	// Limiter, if set, is charged for every start that names its caller
+	// (Start.Origin) and for every attempt a flow declares with
+	// [Tx.Attempt]; attempts whose answers are right are refunded.
 	Limiter Limiter
 }
+
+// refundTimeout bounds giving back an attempt's charge after the request
+// that made it has ended or been cancelled.
+const refundTimeout = 2 * time.Second
 
 // Engine runs the requests of one flow against its records: load, lazily
 // expire, let the flow decide through a [Tx], save with compare-and-set,
@@ -96,12 +101,17 @@ type Start struct {
 	TTL time.Duration
 	// Data is the flow's initial payload.
 	Data []byte
+	// Origin is who opens the challenge. With a Limiter, a non-empty
+	// Origin.Caller is charged for the start (and Origin.Source, if set);
+	// starts are never charged to the Subject.
+	Origin Origin
 }
 
 // Create stores a new record in the machine's initial state and returns it.
 // It returns ErrInvalidRecord for a bad ID or a negative TTL, a
-// *ThrottledError if the engine's Limiter holds the subject off, the
-// store's ErrAlreadyExists if the ID is taken, or the store's own error.
+// *ThrottledError if the engine's Limiter refuses the start, the store's
+// ErrAlreadyExists if the ID is taken, or, when the store fails,
+// ErrUnavailable or ErrOutcomeUnknown wrapping the store's error.
 func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
 	start := e.clock.Now()
 	kind := e.machine.Name()
@@ -114,9 +124,9 @@ func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
 	if len(s.ID) > MaxIDLength {
 		return nil, fmt.Errorf("challenge: create %s: %w: id of %d bytes", kind, ErrInvalidRecord, len(s.ID))
 	}
-	if e.limiter != nil && s.Subject != "" {
-		if err := e.limiter.Allow(ctx, s.Subject); err != nil {
-			return nil, fmt.Errorf("challenge: create %s: %w", kind, err)
+	if e.limiter != nil && s.Origin.Caller != "" {
+		if err := e.limiter.Start(ctx, s.Origin); err != nil {
+			return nil, fmt.Errorf("challenge: create %s: %w", kind, limiterError(err))
 		}
 	}
 	now := storeTime(start)
@@ -125,8 +135,9 @@ func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
 	if s.TTL > 0 {
 		rec.ExpiresAt = storeTime(now.Add(s.TTL))
 	}
+	sent := ctx.Err() == nil
 	if err := e.store.Create(ctx, rec); err != nil {
-		return nil, err
+		return nil, writeError(err, sent)
 	}
 	e.emit(ctx, rec, []change{{to: rec.State}}, now, start)
 	return rec, nil
@@ -161,27 +172,112 @@ func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
 // of a request that already won with the winner's outcome, or refuse
 // precisely in the new state. fn must therefore derive everything from tx
 // and may be called twice. A second lost race returns ErrConflict.
+//
+// An attempt charged with [Tx.Attempt] is charged once however often fn
+// runs, and refunded when Step returns unless the last run recorded a
+// failure with [Tx.Fail].
+//
+// When the store fails, Step returns ErrUnavailable (a read failed) or
+// ErrOutcomeUnknown (a write may or may not have been applied), wrapping
+// the store's error.
 func (e *Engine) Step(ctx context.Context, id string, fn func(tx *Tx) error) (*Record, error) {
+	return e.StepGuarded(ctx, id, nil, fn)
+}
+
+// StepGuarded is [Engine.Step] with a guard: guard, if not nil, is called
+// with every record Step loads, before anything else (expiry included),
+// and an error it returns is returned as it is with nothing changed.
+// Flows use it to keep a tenant's challenges from every other tenant:
+// a guard answering ErrNotFound makes another tenant's challenge, expired
+// or not, indistinguishable from one that does not exist. guard must not
+// change the record.
+func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record) error, fn func(tx *Tx) error) (*Record, error) {
 	kind := e.machine.Name()
 	if id == "" || len(id) > MaxIDLength {
 		return nil, fmt.Errorf("challenge: %s: id of %d bytes: %w", kind, len(id), ErrNotFound)
 	}
 	start := e.clock.Now()
+	var charge stepCharge
 	for try := 0; ; try++ {
 		rec, err := e.store.Get(ctx, kind, id)
 		if err != nil {
-			return nil, err
+			e.settle(ctx, &charge, false)
+			return nil, readError(err)
 		}
-		out, err := e.run(ctx, rec, start, fn)
+		if guard != nil {
+			if err := guard(rec); err != nil {
+				e.settle(ctx, &charge, false)
+				return nil, err
+			}
+		}
+		out, failed, err := e.run(ctx, rec, start, fn, &charge)
 		if try == 0 && errors.Is(err, ErrConflict) {
 			continue
 		}
+		e.settle(ctx, &charge, failed)
 		return out, err
 	}
 }
 
-func (e *Engine) run(ctx context.Context, rec *Record, start time.Time, fn func(*Tx) error) (*Record, error) {
-	tx := &Tx{engine: e, rec: rec, now: storeTime(start)}
+// stepCharge is the attempt one Step has charged to the Limiter, kept
+// across the runs of its function.
+type stepCharge struct {
+	attempt Attempt
+	charged bool
+}
+
+// settle refunds the step's charge unless the answer was recorded as a
+// failure.
+func (e *Engine) settle(ctx context.Context, c *stepCharge, failed bool) {
+	if c.charged && !failed {
+		e.refund(ctx, c.attempt)
+		c.charged = false
+	}
+}
+
+// refund gives an attempt's charge back, even if the request's context has
+// ended: the charge belongs to the answer, not to the connection.
+func (e *Engine) refund(ctx context.Context, a Attempt) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
+	defer cancel()
+	if err := e.limiter.Refund(ctx, a); err != nil {
+		// Failing closed: the attempt stays counted as a failure.
+		e.log.Warn().Err(err).Str("kind", a.Kind).Msg("limiter did not take back a right answer's charge")
+	}
+}
+
+// limiterError classifies a Limiter's error: a refusal as it is, anything
+// else as ErrUnavailable.
+func limiterError(err error) error {
+	if errors.Is(err, ErrThrottled) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: limiter: %w", ErrUnavailable, err)
+}
+
+// ResetLimits forgets the failures the engine's Limiter holds against
+// subject in this engine's kind, from every source: what an application
+// calls once it has established who the user is by other means. Without a
+// Limiter it does nothing.
+func (e *Engine) ResetLimits(ctx context.Context, subject string) error {
+	if e.limiter == nil {
+		return nil
+	}
+	if err := e.limiter.Reset(ctx, e.machine.Name(), subject); err != nil {
+		return fmt.Errorf("challenge: %s: reset limits: %w", e.machine.Name(), limiterError(err))
+	}
+	return nil
+}
+
+// run runs fn once on rec, and reports whether a failure was recorded.
+func (e *Engine) run(ctx context.Context, rec *Record, start time.Time, fn func(*Tx) error, charge *stepCharge) (*Record, bool, error) {
+	tx := &Tx{engine: e, ctx: ctx, charge: charge, rec: rec, now: storeTime(start)}
+	out, err := e.decide(ctx, tx, start, fn)
+	return out, tx.failed, err
+}
+
+func (e *Engine) decide(ctx context.Context, tx *Tx, start time.Time, fn func(*Tx) error) (*Record, error) {
+	rec := tx.rec
 	tx.changes = tx.buf[:0]
 	if rec.State == e.machine.expired && rec.State != "" {
 		return nil, e.expiredErr(rec)
@@ -205,11 +301,6 @@ func (e *Engine) run(ctx context.Context, rec *Record, start time.Time, fn func(
 			if serr := e.save(ctx, tx, start); serr != nil {
 				return nil, serr
 			}
-			if e.limiter != nil && tx.rec.Subject != "" {
-				if lerr := e.limiter.Failed(ctx, tx.rec.Subject); lerr != nil {
-					e.log.Warn().Err(lerr).Str("kind", tx.rec.Kind).Msg("limiter did not record a failure")
-				}
-			}
 			return nil, err
 		}
 	}
@@ -227,8 +318,9 @@ func (e *Engine) expiredErr(rec *Record) error {
 
 func (e *Engine) save(ctx context.Context, tx *Tx, start time.Time) error {
 	tx.rec.UpdatedAt = tx.now
+	sent := ctx.Err() == nil
 	if err := e.store.Update(ctx, tx.rec); err != nil {
-		return err
+		return writeError(err, sent)
 	}
 	e.emit(ctx, tx.rec, tx.changes, tx.now, start)
 	return nil

@@ -36,7 +36,41 @@ var (
 	// ErrInvalidRequest: a request field is missing or wrong. It is always
 	// carried by a [*FieldError] naming the field.
 	ErrInvalidRequest = errors.New("challenge: invalid request")
+	// ErrUnavailable: the store or the limiter's backend failed before
+	// anything was changed (a read failed, or a write was refused before
+	// it was sent). The request may be repeated once the backend is back.
+	ErrUnavailable = errors.New("challenge: store unavailable")
+	// ErrOutcomeUnknown: a write failed in a way that leaves it unknown
+	// whether it took effect (a timeout, a connection dropped mid-write).
+	// The steps of the built-in flows are safe to repeat: the repeat
+	// answers the true outcome.
+	ErrOutcomeUnknown = errors.New("challenge: outcome unknown; the request is safe to repeat")
 )
+
+// readError classifies a store's read error: its documented refusals as
+// they are, any other failure as ErrUnavailable.
+func readError(err error) error {
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// writeError classifies a store's write error: its documented refusals,
+// and failures the store reports as ErrUnavailable, as they are; any other
+// failure as ErrOutcomeUnknown, because the write may have been applied.
+// sent is false when the context was done before the write was asked for,
+// so nothing was written.
+func writeError(err error, sent bool) error {
+	switch {
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrNotFound), errors.Is(err, ErrAlreadyExists),
+		errors.Is(err, ErrInvalidRecord), errors.Is(err, ErrUnavailable):
+		return err
+	case !sent:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+}
 
 // FieldError reports a request field that is missing or wrong, as flows
 // return it and adapters answer it. It matches [ErrInvalidRequest].

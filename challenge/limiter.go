@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
-// ErrThrottled: the subject opened or failed too many challenges lately and
-// must wait. It is carried by a [*ThrottledError].
+// ErrThrottled: a budget of the [Limiter] is spent and the request must
+// wait. It is carried by a [*ThrottledError].
 var ErrThrottled = errors.New("challenge: too many attempts; retry later")
 
-// ThrottledError says how long a throttled subject must wait. It matches
+// ThrottledError says how long a throttled caller must wait. It matches
 // ErrThrottled.
 type ThrottledError struct {
 	RetryAfter time.Duration
@@ -25,153 +24,190 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) work on a *ThrottledError.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
-// Limiter throttles a subject (a user, a person) that keeps opening fresh
-// challenges or failing them. The attempt budget stops guessing within one
-// challenge; a Limiter stops an attacker from simply opening the next one.
-// Because anyone who knows a subject's name can trip it, a Limiter must
-// hold a subject off only briefly: it slows guessing down, it never locks
-// an account. Implementations must be safe for concurrent use.
+// Origin is who asks for a challenge: the authenticated Caller (an agent,
+// a partner, a session's user) and, where it is known, the Source, the end
+// user's network address as the caller or the connection tells it. Flows
+// name sources with a prefix of their kind ("ip:203.0.113.7",
+// "partner:acme"), so that different kinds never collide.
+type Origin struct {
+	Caller string
+	Source string
+}
+
+// Attempt names one attempt at answering a challenge: which kind of
+// challenge, whose (Subject), and from where (Source; a flow that does not
+// know the end user's address names the caller instead).
+type Attempt struct {
+	Kind    string
+	Subject string
+	Source  string
+}
+
+// Limiter keeps the budgets that stop a patient attacker across
+// challenges, where each challenge's own attempt budget stops guessing
+// within one. It keeps them apart so that naming a victim is never a
+// weapon:
+//
+//   - starts (opening a challenge) are budgeted per caller and per source,
+//     never per subject: anyone may ask for alice's login, and asking
+//     often throttles only the one who asks;
+//   - attempts are charged to (kind, subject, source) before an answer is
+//     evaluated, and count as failures unless refunded: after
+//     [Limits.FreeFailures] the pair is held off for doubling periods, and
+//     across all sources a subject has a hard cap of failures per kind;
+//   - deliveries (codes and notifications sent) are budgeted per
+//     destination.
+//
+// Every method is one round trip to the limiter's backend and atomic:
+// concurrent calls never spend more than a budget holds. A method that
+// refuses returns a [*ThrottledError] and charges nothing; any other error
+// means the backend failed. Implementations must be safe for concurrent
+// use, and a Limiter over a shared backend gives a fleet one budget. Every
+// implementation must pass challenge/limitertest.Run.
 type Limiter interface {
-	// Allow is asked before subject opens a challenge. It returns nil, or a
-	// *ThrottledError saying how long to wait.
-	Allow(ctx context.Context, subject string) error
-	// Failed records a failed attempt (a wrong answer) by subject.
-	Failed(ctx context.Context, subject string) error
+	// Start charges the opening of one challenge to o.Caller's budget
+	// and, when o.Source is not empty, to the source's budget as that
+	// caller reports it. It charges both or neither.
+	Start(ctx context.Context, o Origin) error
+
+	// Attempt charges one attempt before its answer is evaluated. It
+	// refuses while a.Source is held off for a.Subject after repeated
+	// failures, or while a.Subject has reached its cap of failures in
+	// a.Kind from every source. The charge counts as a failure unless
+	// Refund takes it back.
+	Attempt(ctx context.Context, a Attempt) error
+
+	// Refund takes back one attempt charged by Attempt whose answer was
+	// right (or was never evaluated).
+	Refund(ctx context.Context, a Attempt) error
+
+	// Deliver charges one delivery (an e-mail, a text message, a push
+	// notification) to destination, an opaque key naming where it goes.
+	Deliver(ctx context.Context, destination string) error
+
+	// Reset forgets the failures of subject in kind, from every source:
+	// what an application calls once it has established who the user is
+	// by other means (a help desk, a recovery process).
+	Reset(ctx context.Context, kind, subject string) error
 }
 
-// LimiterOptions configures a [MemoryLimiter]. The zero value is ready to
-// use.
-type LimiterOptions struct {
-	// Clock reads the time; nil means the system clock.
-	Clock Clock
-	// Window is the period over which starts and failures are counted;
-	// zero means 10 minutes.
-	Window time.Duration
-	// Starts is how many challenges a subject may open per Window; zero
-	// means 20.
-	Starts int
-	// Failures is how many failed attempts a subject may make per Window;
-	// zero means 5.
-	Failures int
-	// MaxBackoff caps how long a subject is ever held off, whoever tripped
-	// the limit; zero means 1 minute. The hold doubles from 1 second with
-	// each event past the limit, up to this cap.
-	MaxBackoff time.Duration
+// Rate is a budget of Events per period Per. How it is spent depends on
+// the budget: see each field of [Limits].
+type Rate struct {
+	Events int
+	Per    time.Duration
 }
 
-// MemoryLimiter is the in-process [Limiter]. A fleet sharing one store can
-// still use one per process: it then throttles each process separately. It
-// is safe for concurrent use, and forgets a subject once its window has
-// passed.
-type MemoryLimiter struct {
-	opts     LimiterOptions
-	mu       sync.Mutex
-	subjects map[string]*limitState
-	calls    int
+func (r Rate) String() string { return fmt.Sprintf("%d per %v", r.Events, r.Per) }
+
+// interval is the time one event's share of the budget takes to come back.
+func (r Rate) interval() time.Duration { return r.Per / time.Duration(r.Events) }
+
+// Limits are the budgets a [Limiter] keeps. The zero value of a field
+// means its default; a negative value is an error.
+type Limits struct {
+	// CallerStarts is each caller's budget of starts, as a token bucket:
+	// Events at once, refilled evenly over Per. Default 10,000 per second:
+	// an agent serving a whole site is never throttled by ordinary
+	// traffic, and a runaway one cannot fill the store.
+	CallerStarts Rate
+	// SourceStarts is each source's budget of starts, per caller, as a
+	// token bucket. Default 30 per minute.
+	SourceStarts Rate
+	// FreeFailures is how many failures a (subject, source) pair makes
+	// before holds begin. Default 5.
+	FreeFailures int
+	// MinHold and MaxHold bound the holds: after FreeFailures failures the
+	// pair must wait MinHold before its next attempt, and each further
+	// failure doubles the wait, up to MaxHold. Defaults 1 second and 15
+	// minutes.
+	MinHold, MaxHold time.Duration
+	// FailureWindow is how long a pair must stay quiet after its last
+	// hold ends to be forgiven its failures. Default 15 minutes.
+	FailureWindow time.Duration
+	// SubjectFailures is the hard cap per subject and kind, across every
+	// source: at most Events failures in any period Per; past it every
+	// attempt is refused until the oldest failure is Per old, or until
+	// Reset. Default 100 per 24 hours (NIST SP 800-63B §5.2.2).
+	SubjectFailures Rate
+	// Deliveries is each destination's budget: at most Events deliveries
+	// in any period Per. Default 5 per hour.
+	Deliveries Rate
 }
 
-var _ Limiter = (*MemoryLimiter)(nil)
+// The defaults of [Limits].
+var (
+	DefaultCallerStarts    = Rate{Events: 10_000, Per: time.Second}
+	DefaultSourceStarts    = Rate{Events: 30, Per: time.Minute}
+	DefaultSubjectFailures = Rate{Events: 100, Per: 24 * time.Hour}
+	DefaultDeliveries      = Rate{Events: 5, Per: time.Hour}
+)
 
-type limitState struct {
-	windowEnd time.Time
-	starts    int
-	failures  int
-	strikes   int // holds given for starts over the quota in this window
-	owed      bool
-	heldUntil time.Time
-}
+// The defaults of [Limits] that are not rates.
+const (
+	DefaultFreeFailures  = 5
+	DefaultMinHold       = time.Second
+	DefaultMaxHold       = 15 * time.Minute
+	DefaultFailureWindow = 15 * time.Minute
+)
 
-// NewMemoryLimiter returns a MemoryLimiter, or an error if opts are
-// invalid.
-func NewMemoryLimiter(opts LimiterOptions) (*MemoryLimiter, error) {
-	if opts.Window < 0 || opts.Starts < 0 || opts.Failures < 0 || opts.MaxBackoff < 0 {
-		return nil, errors.New("challenge: limiter options must not be negative")
-	}
-	if opts.Clock == nil {
-		opts.Clock = SystemClock{}
-	}
-	if opts.Window == 0 {
-		opts.Window = 10 * time.Minute
-	}
-	if opts.Starts == 0 {
-		opts.Starts = 20
-	}
-	if opts.Failures == 0 {
-		opts.Failures = 5
-	}
-	if opts.MaxBackoff == 0 {
-		opts.MaxBackoff = time.Minute
-	}
-	return &MemoryLimiter{opts: opts, subjects: map[string]*limitState{}}, nil
-}
-
-// state returns subject's counters, starting a new window when the last one
-// has passed. It also forgets idle subjects now and then. l.mu is held.
-func (l *MemoryLimiter) state(subject string, now time.Time) *limitState {
-	if l.calls++; l.calls%1024 == 0 {
-		for k, s := range l.subjects {
-			if !now.Before(s.windowEnd) && !now.Before(s.heldUntil) {
-				delete(l.subjects, k)
-			}
+// WithDefaults returns l with every zero field set to its default, or an
+// error naming a field that is negative or inconsistent. Limiter
+// implementations call it in their constructors.
+func (l Limits) WithDefaults() (Limits, error) {
+	var errs []error
+	rate := func(name string, r *Rate, def Rate) {
+		switch {
+		case *r == Rate{}:
+			*r = def
+		case r.Events <= 0 || r.Per <= 0 || r.Per < time.Duration(r.Events)*time.Microsecond:
+			errs = append(errs, fmt.Errorf("challenge: limits: %s %v must be positive, with at least a microsecond per event", name, *r))
 		}
 	}
-	s, ok := l.subjects[subject]
-	if !ok || !now.Before(s.windowEnd) {
-		held := time.Time{}
-		if ok {
-			held = s.heldUntil
+	rate("CallerStarts", &l.CallerStarts, DefaultCallerStarts)
+	rate("SourceStarts", &l.SourceStarts, DefaultSourceStarts)
+	rate("SubjectFailures", &l.SubjectFailures, DefaultSubjectFailures)
+	rate("Deliveries", &l.Deliveries, DefaultDeliveries)
+	duration := func(name string, d *time.Duration, def time.Duration) {
+		switch {
+		case *d == 0:
+			*d = def
+		case *d < time.Microsecond:
+			errs = append(errs, fmt.Errorf("challenge: limits: %s %v must be at least a microsecond", name, *d))
 		}
-		s = &limitState{windowEnd: now.Add(l.opts.Window), heldUntil: held}
-		l.subjects[subject] = s
 	}
-	return s
+	duration("MinHold", &l.MinHold, DefaultMinHold)
+	duration("MaxHold", &l.MaxHold, DefaultMaxHold)
+	duration("FailureWindow", &l.FailureWindow, DefaultFailureWindow)
+	switch {
+	case l.FreeFailures == 0:
+		l.FreeFailures = DefaultFreeFailures
+	case l.FreeFailures < 0:
+		errs = append(errs, fmt.Errorf("challenge: limits: negative FreeFailures %d", l.FreeFailures))
+	}
+	if l.MaxHold < l.MinHold {
+		errs = append(errs, fmt.Errorf("challenge: limits: MaxHold %v is shorter than MinHold %v", l.MaxHold, l.MinHold))
+	}
+	if len(errs) > 0 {
+		return Limits{}, errors.Join(errs...)
+	}
+	return l, nil
 }
 
-// hold holds the subject off for a back-off that doubles with each event
-// past the limit (excess, from 1), capped at MaxBackoff.
-func (l *MemoryLimiter) hold(s *limitState, now time.Time, excess int) {
-	d := l.opts.MaxBackoff
-	if excess < 31 {
-		d = min(time.Second<<(excess-1), l.opts.MaxBackoff)
+// Hold returns how long a (subject, source) pair that has failed n times
+// must wait after its last failure before its next attempt: nothing below
+// FreeFailures, then MinHold, doubling with each failure up to MaxHold.
+// Limiter backends implement the same function.
+func (l Limits) Hold(n int) time.Duration {
+	if n < l.FreeFailures {
+		return 0
 	}
-	s.heldUntil = now.Add(d)
+	if k := n - l.FreeFailures; k < 62 && l.MinHold <= l.MaxHold>>k {
+		return l.MinHold << k
+	}
+	return l.MaxHold
 }
 
-// Allow implements [Limiter].
-func (l *MemoryLimiter) Allow(_ context.Context, subject string) error {
-	now := l.opts.Clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.state(subject, now)
-	if now.Before(s.heldUntil) {
-		return &ThrottledError{RetryAfter: s.heldUntil.Sub(now)}
-	}
-	s.starts++
-	if s.starts <= l.opts.Starts {
-		return nil
-	}
-	// Over the quota, a subject that waited out its hold gets one start
-	// through, and the hold before the next doubles: whoever tripped the
-	// limit, waiting as told always works.
-	if s.owed {
-		s.owed = false
-		return nil
-	}
-	s.strikes++
-	s.owed = true
-	l.hold(s, now, s.strikes)
-	return &ThrottledError{RetryAfter: s.heldUntil.Sub(now)}
-}
-
-// Failed implements [Limiter].
-func (l *MemoryLimiter) Failed(_ context.Context, subject string) error {
-	now := l.opts.Clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := l.state(subject, now)
-	s.failures++
-	if s.failures >= l.opts.Failures {
-		l.hold(s, now, s.failures-l.opts.Failures+1)
-	}
-	return nil
-}
+// PairMemory is how long a limiter must keep a (subject, source) pair's
+// failures after its last one: the longest hold and the window after it.
+func (l Limits) PairMemory() time.Duration { return l.MaxHold + l.FailureWindow }

@@ -20,7 +20,12 @@ import "context"
 //     context's error and changes nothing.
 //
 // Errors other than the ones documented below (and context errors) mean the
-// backend failed; the caller cannot tell whether a write took effect.
+// backend failed; the caller cannot tell whether a write took effect,
+// unless the error wraps [ErrUnavailable]: a store returns that for a
+// failure it knows changed nothing (a write it could not send, such as a
+// refused connection). The [Engine] answers a failed read and such a
+// write with ErrUnavailable, any other failed write with
+// [ErrOutcomeUnknown].
 type Store interface {
 	// Create stores rec as a new record and sets rec.Version to 1. It
 	// returns ErrAlreadyExists if a visible record has the same kind and ID,

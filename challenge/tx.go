@@ -13,6 +13,8 @@ import (
 // safe for concurrent use and must not be used after the function returns.
 type Tx struct {
 	engine  *Engine
+	ctx     context.Context
+	charge  *stepCharge
 	rec     *Record
 	now     time.Time
 	changes []change
@@ -62,6 +64,37 @@ func (tx *Tx) ExpiresAt() time.Time { return tx.rec.ExpiresAt }
 // Now returns the step's time: one reading of the engine's clock, so that
 // every decision in a step sees the same instant.
 func (tx *Tx) Now() time.Time { return tx.now }
+
+// Attempt charges the answer this step is about to evaluate to the
+// engine's Limiter, as an attempt of subject from source at this engine's
+// kind of challenge (see [Limiter.Attempt]). Call it after every check
+// that could refuse the request without evaluating an answer, and before
+// evaluating it. It returns a *ThrottledError while the limiter holds the
+// subject off from that source, or ErrUnavailable if the limiter's backend
+// failed; the step should return that error as it is.
+//
+// The charge is made once per [Engine.Step], however often its function
+// runs, and is refunded when the step ends unless the step recorded a
+// failure with [Tx.Fail]. Without a Limiter, Attempt does nothing.
+func (tx *Tx) Attempt(subject, source string) error {
+	e := tx.engine
+	if e.limiter == nil {
+		return nil
+	}
+	a := Attempt{Kind: e.machine.Name(), Subject: subject, Source: source}
+	if tx.charge.charged {
+		if tx.charge.attempt == a {
+			return nil
+		}
+		e.refund(tx.ctx, tx.charge.attempt) // a re-run that charges someone else gives the first back
+		tx.charge.charged = false
+	}
+	if err := e.limiter.Attempt(tx.ctx, a); err != nil {
+		return fmt.Errorf("challenge: %s %s: %w", a.Kind, tx.rec.ID, limiterError(err))
+	}
+	tx.charge.attempt, tx.charge.charged = a, true
+	return nil
+}
 
 // SetData replaces the flow's payload; the engine saves it with the record.
 func (tx *Tx) SetData(data []byte) {

@@ -19,7 +19,7 @@ import (
 func BenchmarkServiceFlow(b *testing.B) {
 	clock := challengetest.NewClock()
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
-	accounts, _ := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {"DE02120300000000202051"}})
+	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
 	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock})
 	if err != nil {
@@ -37,7 +37,7 @@ func BenchmarkServiceFlow(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.EnterCredentials(ctx, c.ID, "p-alice"); err != nil {
+		if _, err := svc.EnterCredentials(ctx, "acme", c.ID, "p-alice"); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := svc.CompleteSecondFactor(ctx, c.ID, true); err != nil {

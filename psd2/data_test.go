@@ -7,12 +7,20 @@ import (
 )
 
 func TestPayloadRoundTrips(t *testing.T) {
-	p := payload{IBAN: "DE02120300000000202051", TPPName: "Acme – Finance", TPPID: "", Scope: "accounts", RedirectToken: "tok"}
+	p := payload{IBAN: "DE02120300000000202051", TPPName: "Acme – Finance", TPPID: "", Scope: "accounts", RedirectToken: "tok",
+		Partner: "acme", LastMismatch: "p-bob"}
 	got, err := decodePayload(p.encode())
 	if err != nil || got != p {
 		t.Fatalf("decode(encode(%+v)) = %+v, %v", p, got, err)
 	}
-	for _, bad := range [][]byte{nil, {0}, {2, 0, 0, 0, 0, 0}, {1, 5, 'a'}, append(p.encode(), 0)} {
+	// A record written by the previous release (version 1) is still read.
+	v1 := []byte{1, 22}
+	v1 = append(v1, "DE02120300000000202051"...)
+	v1 = append(v1, 4, 'A', 'c', 'm', 'e', 0, 0, 3, 't', 'o', 'k')
+	if got, err := decodePayload(v1); err != nil || got != (payload{IBAN: "DE02120300000000202051", TPPName: "Acme", RedirectToken: "tok"}) {
+		t.Fatalf("a version 1 payload: %+v, %v", got, err)
+	}
+	for _, bad := range [][]byte{nil, {0}, {3}, {2, 0, 0, 0, 0, 0}, {1, 5, 'a'}, append(p.encode(), 0)} {
 		if _, err := decodePayload(bad); !errors.Is(err, errCorruptPayload) {
 			t.Errorf("decodePayload(%v) = %v; want errCorruptPayload", bad, err)
 		}

@@ -13,7 +13,7 @@ import (
 // A consent challenge from creation to authorization, without HTTP.
 func ExampleService() {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
-	accounts, _ := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {"DE02120300000000202051"}})
+	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
 	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{
 		IDs: &challengetest.SequentialIDs{Prefix: "demo-"}, // predictable for this example; omit in production
@@ -26,10 +26,10 @@ func ExampleService() {
 	c, _ := svc.Create(ctx, psd2.CreateRequest{IBAN: "DE02 1203 0000 0000 2020 51", TPPName: "Acme Finance"})
 	fmt.Println(c.ID, c.Status)
 
-	_, err = svc.EnterCredentials(ctx, c.ID, "p-bob")
+	_, err = svc.EnterCredentials(ctx, "acme", c.ID, "p-bob")
 	fmt.Println(errors.Is(err, psd2.ErrIBANNotOwned))
 
-	c, _ = svc.EnterCredentials(ctx, c.ID, "p-alice")
+	c, _ = svc.EnterCredentials(ctx, "acme", c.ID, "p-alice")
 	fmt.Println(c.Status, c.RedirectURL)
 
 	c, _ = svc.CompleteSecondFactor(ctx, c.ID, true)

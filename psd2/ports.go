@@ -5,45 +5,76 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 )
 
-// AccountDirectory answers whether a person owns an account. The bank
-// implements it over its core banking system.
+// ErrUnknownAccount: the account directory knows no account with the IBAN.
+var ErrUnknownAccount = errors.New("psd2: no account with this IBAN")
+
+// AccountDirectory knows the bank's accounts: who owns each, and which
+// partner that customer logs in with. The bank implements it over its core
+// banking system. Implementations must be safe for concurrent use.
 type AccountDirectory interface {
+	// PartnerOf returns the partner whose customer holds the account with
+	// this IBAN (in electronic form), the tenant its challenges belong
+	// to, or ErrUnknownAccount. Any other error means the directory could
+	// not answer.
+	PartnerOf(ctx context.Context, iban string) (string, error)
 	// OwnsIBAN reports whether the person owns the account with this IBAN
 	// (in electronic form). An error means the directory could not answer;
 	// the request then fails without counting an attempt.
 	OwnsIBAN(ctx context.Context, personID, iban string) (bool, error)
 }
 
-// MemoryAccounts is an [AccountDirectory] over a fixed map from person ID to
-// the IBANs they own, for tests and demos. It is safe for concurrent use.
+// Account is one account of a [MemoryAccounts] directory.
+type Account struct {
+	IBAN    string // spaces allowed
+	Owner   string // the person ID the partner reports
+	Partner string // the partner the owner logs in with
+}
+
+// MemoryAccounts is an [AccountDirectory] over a fixed list of accounts,
+// for tests and demos. It is safe for concurrent use.
 type MemoryAccounts struct {
-	owned map[string][]string
+	accounts map[string]Account // by IBAN in electronic form
 }
 
 var _ AccountDirectory = (*MemoryAccounts)(nil)
 
-// NewMemoryAccounts returns a directory of the given owners. IBANs are
-// normalized; an invalid one is an error.
-func NewMemoryAccounts(owned map[string][]string) (*MemoryAccounts, error) {
-	m := &MemoryAccounts{owned: make(map[string][]string, len(owned))}
-	for person, ibans := range owned {
-		for _, raw := range ibans {
-			iban, ok := NormalizeIBAN(raw)
-			if !ok {
-				return nil, fmt.Errorf("psd2: account of %q: invalid IBAN", person)
-			}
-			m.owned[person] = append(m.owned[person], iban)
+// NewMemoryAccounts returns a directory of the given accounts. An invalid
+// or repeated IBAN, or an account without an owner or a partner, is an
+// error.
+func NewMemoryAccounts(accounts []Account) (*MemoryAccounts, error) {
+	m := &MemoryAccounts{accounts: make(map[string]Account, len(accounts))}
+	for i, a := range accounts {
+		iban, ok := NormalizeIBAN(a.IBAN)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("psd2: account #%d: invalid IBAN", i+1)
+		case a.Owner == "" || a.Partner == "":
+			return nil, fmt.Errorf("psd2: account #%d needs an owner and a partner", i+1)
 		}
+		if _, dup := m.accounts[iban]; dup {
+			return nil, fmt.Errorf("psd2: account #%d repeats an IBAN", i+1)
+		}
+		a.IBAN = iban
+		m.accounts[iban] = a
 	}
 	return m, nil
 }
 
+// PartnerOf implements [AccountDirectory].
+func (m *MemoryAccounts) PartnerOf(_ context.Context, iban string) (string, error) {
+	a, ok := m.accounts[iban]
+	if !ok {
+		return "", ErrUnknownAccount
+	}
+	return a.Partner, nil
+}
+
 // OwnsIBAN implements [AccountDirectory].
 func (m *MemoryAccounts) OwnsIBAN(_ context.Context, personID, iban string) (bool, error) {
-	return slices.Contains(m.owned[personID], iban), nil
+	a, ok := m.accounts[iban]
+	return ok && a.Owner == personID, nil
 }
 
 // Redirects builds the URL of the bank's second-factor step, where the

@@ -3,11 +3,14 @@
 //
 // A third-party provider (TPP) asks for access to an account; the bank
 // creates a challenge ([Service.Create]); the partner that runs the login
-// screen checks it ([Service.Get]) and, once the customer has logged in,
-// reports the person ([Service.EnterCredentials]); the bank checks that the
-// person owns the IBAN and answers with the URL of its second-factor step,
-// whose outcome authorizes or fails the challenge
+// screen checks it ([Service.GetForPartner]) and, once the customer has
+// logged in, reports the person ([Service.EnterCredentials]); the bank
+// checks that the person owns the IBAN and answers with the URL of its
+// second-factor step, whose outcome authorizes or fails the challenge
 // ([Service.CompleteSecondFactor]).
+//
+// Partners are tenants: a challenge belongs to the partner whose customer
+// holds the account, and to every other partner it does not exist.
 //
 // The package knows nothing of HTTP; adapters/httpapi serves it.
 package psd2
@@ -49,7 +52,10 @@ type Options struct {
 	// fails. Zero means challenge.DefaultMaxAttempts (3).
 	MaxAttempts int
 	// Clock, IDs, Logger, Observer and Limiter are handed to the
-	// challenge.Engine. A Limiter throttles a person who keeps failing.
+	// challenge.Engine. A Limiter budgets creations per caller
+	// (CreateRequest.Caller), and the PATCHes that name a person who does
+	// not own the account per (person, partner), with a hard cap per
+	// person across partners.
 	Clock    challenge.Clock
 	IDs      challenge.IDSource
 	Logger   zerolog.Logger
@@ -113,10 +119,15 @@ type CreateRequest struct {
 	TPPName string // required
 	TPPID   string
 	Scope   string
+	// Caller names the bank's system that asks, whose budget of starts
+	// the Limiter charges; empty charges none.
+	Caller string
 }
 
-// Create starts a challenge in state pending. It returns a
-// *challenge.FieldError for a missing or invalid field.
+// Create starts a challenge in state pending, belonging to the partner
+// whose customer holds the account. It returns a *challenge.FieldError for
+// a missing or invalid field, or an IBAN the AccountDirectory does not
+// know.
 func (s *Service) Create(ctx context.Context, req CreateRequest) (*Challenge, error) {
 	iban, ok := NormalizeIBAN(req.IBAN)
 	switch {
@@ -132,16 +143,26 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Challenge, er
 			return nil, err
 		}
 	}
-	p := payload{IBAN: iban, TPPName: req.TPPName, TPPID: req.TPPID, Scope: req.Scope}
-	rec, err := s.engine.Create(ctx, challenge.Start{TTL: s.ttl, Data: p.encode()})
+	partner, err := s.accounts.PartnerOf(ctx, iban)
+	switch {
+	case errors.Is(err, ErrUnknownAccount):
+		return nil, &challenge.FieldError{Field: "iban", Message: "is not an account of this bank"}
+	case err != nil:
+		return nil, fmt.Errorf("psd2: account directory: %w", err)
+	case partner == "":
+		return nil, errors.New("psd2: account directory: an account without a partner")
+	}
+	p := payload{IBAN: iban, TPPName: req.TPPName, TPPID: req.TPPID, Scope: req.Scope, Partner: partner}
+	rec, err := s.engine.Create(ctx, challenge.Start{TTL: s.ttl, Data: p.encode(), Origin: challenge.Origin{Caller: req.Caller}})
 	if err != nil {
 		return nil, fmt.Errorf("psd2: create: %w", err)
 	}
 	return s.view(rec, &p), nil
 }
 
-// Get returns the challenge with this ID. It returns challenge.ErrNotFound
-// for an unknown ID and challenge.ErrExpired for an expired challenge.
+// Get returns the challenge with this ID, whichever partner it belongs to:
+// the bank's view. It returns challenge.ErrNotFound for an unknown ID and
+// challenge.ErrExpired for an expired challenge.
 func (s *Service) Get(ctx context.Context, id string) (*Challenge, error) {
 	rec, err := s.engine.Get(ctx, id)
 	if err != nil {
@@ -154,8 +175,42 @@ func (s *Service) Get(ctx context.Context, id string) (*Challenge, error) {
 	return s.view(rec, &p), nil
 }
 
-// EnterCredentials records that personID logged in on the partner's screen
-// for challenge id (the PATCH of the API):
+// GetForPartner returns the challenge with this ID if it belongs to
+// partner. A challenge of another partner, expired or not, is
+// challenge.ErrNotFound, exactly as an unknown ID; an expired one of the
+// partner's is challenge.ErrExpired.
+func (s *Service) GetForPartner(ctx context.Context, partner, id string) (*Challenge, error) {
+	var p payload
+	rec, err := s.engine.StepGuarded(ctx, id, s.tenant(partner, &p), nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.view(rec, &p), nil
+}
+
+// tenant returns a guard that decodes a record's payload into p and lets
+// only partner's challenges through.
+func (s *Service) tenant(partner string, p *payload) func(*challenge.Record) error {
+	return func(rec *challenge.Record) error {
+		var err error
+		if *p, err = decodePayload(rec.Data); err != nil {
+			return err
+		}
+		if partner == "" || p.Partner != partner {
+			return fmt.Errorf("psd2: challenge of another partner: %w", challenge.ErrNotFound)
+		}
+		return nil
+	}
+}
+
+// ResetLimits forgives personID the failed PATCHes the Limiter holds
+// against them, from every partner.
+func (s *Service) ResetLimits(ctx context.Context, personID string) error {
+	return s.engine.ResetLimits(ctx, personID)
+}
+
+// EnterCredentials records that personID logged in on partner's screen for
+// challenge id (the PATCH of the API):
 //
 //   - pending, and the person owns the IBAN: the challenge moves through
 //     credentials_entered to redirected and gets a fresh one-time redirect
@@ -164,12 +219,16 @@ func (s *Service) Get(ctx context.Context, id string) (*Challenge, error) {
 //     changes and the same redirect URL is returned, so a client retrying
 //     after a lost response is not punished;
 //   - the person does not own the IBAN: ErrIBANNotOwned, counted as a failed
-//     attempt; the attempt that exhausts the budget fails the challenge and
-//     still returns ErrIBANNotOwned (also matching challenge.ErrLocked);
+//     attempt of the challenge and, with a Limiter, of the person from this
+//     partner; the attempt that exhausts the budget fails the challenge and
+//     still returns ErrIBANNotOwned (also matching challenge.ErrLocked).
+//     The same person again (a retry) is answered the same, and counted
+//     once;
+//   - the Limiter holds the person off: a *challenge.ThrottledError;
 //   - another person past pending: ErrOtherPerson;
 //   - authorized or failed: challenge.ErrFinal; expired: challenge.ErrExpired;
-//     unknown: challenge.ErrNotFound.
-func (s *Service) EnterCredentials(ctx context.Context, id, personID string) (*Challenge, error) {
+//     unknown, or another partner's: challenge.ErrNotFound.
+func (s *Service) EnterCredentials(ctx context.Context, partner, id, personID string) (*Challenge, error) {
 	if personID == "" {
 		return nil, &challenge.FieldError{Field: "person_id", Message: "is required"}
 	}
@@ -177,18 +236,22 @@ func (s *Service) EnterCredentials(ctx context.Context, id, personID string) (*C
 		return nil, err
 	}
 	var p payload
-	rec, err := s.engine.Step(ctx, id, func(tx *challenge.Tx) error {
-		var err error
-		if p, err = decodePayload(tx.Data()); err != nil {
-			return err
-		}
+	rec, err := s.engine.StepGuarded(ctx, id, s.tenant(partner, &p), func(tx *challenge.Tx) error {
 		switch tx.State() {
 		case StatePending:
+			if personID == p.LastMismatch {
+				return ErrIBANNotOwned // a retry of the last mismatch: counted once already
+			}
+			if err := tx.Attempt(personID, "partner:"+partner); err != nil {
+				return err
+			}
 			owns, err := s.accounts.OwnsIBAN(ctx, personID, p.IBAN)
 			if err != nil {
 				return fmt.Errorf("psd2: account directory: %w", err)
 			}
 			if !owns {
+				p.LastMismatch = personID
+				tx.SetData(p.encode())
 				return tx.Fail(ErrIBANNotOwned)
 			}
 			if err := tx.Fire(EventEnterCredentials); err != nil {

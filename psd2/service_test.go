@@ -15,6 +15,7 @@ import (
 const (
 	aliceIBAN = "DE02120300000000202051"
 	bobIBAN   = "DE02500105170137075030"
+	carolIBAN = "GB33BUKB20201555555555"
 )
 
 type fixture struct {
@@ -30,7 +31,11 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts, err := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {aliceIBAN}, "p-bob": {bobIBAN}})
+	accounts, err := psd2.NewMemoryAccounts([]psd2.Account{
+		{IBAN: aliceIBAN, Owner: "p-alice", Partner: "acme"},
+		{IBAN: bobIBAN, Owner: "p-bob", Partner: "acme"},
+		{IBAN: carolIBAN, Owner: "p-carol", Partner: "globex"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,12 +82,12 @@ func (f *fixture) in(t *testing.T, s challenge.State) string {
 	switch s {
 	case psd2.StatePending:
 	case psd2.StateRedirected:
-		must(f.svc.EnterCredentials(ctx, id, "p-alice"))
+		must(f.svc.EnterCredentials(ctx, "acme", id, "p-alice"))
 	case psd2.StateAuthorized:
-		must(f.svc.EnterCredentials(ctx, id, "p-alice"))
+		must(f.svc.EnterCredentials(ctx, "acme", id, "p-alice"))
 		must(f.svc.CompleteSecondFactor(ctx, id, true))
 	case psd2.StateFailed:
-		must(f.svc.EnterCredentials(ctx, id, "p-alice"))
+		must(f.svc.EnterCredentials(ctx, "acme", id, "p-alice"))
 		must(f.svc.CompleteSecondFactor(ctx, id, false))
 	case psd2.StateExpired:
 		f.clock.Advance(psd2.DefaultTTL)
@@ -120,6 +125,7 @@ func TestCreateNamesTheBadField(t *testing.T) {
 		{psd2.CreateRequest{IBAN: aliceIBAN}, "tpp_name"},
 		{psd2.CreateRequest{IBAN: aliceIBAN, TPPName: "x\x00y"}, "tpp_name"},
 		{psd2.CreateRequest{IBAN: aliceIBAN, TPPName: "x", Scope: strings.Repeat("s", psd2.MaxFieldLength+1)}, "scope"},
+		{psd2.CreateRequest{IBAN: "NL91ABNA0417164300", TPPName: "x"}, "iban"}, // valid, but no account of the bank's
 	} {
 		_, err := f.svc.Create(context.Background(), tc.req)
 		var fe *challenge.FieldError
@@ -150,7 +156,7 @@ func TestEnterCredentialsInEveryState(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			id := f.in(t, tc.state)
-			c, err := f.svc.EnterCredentials(context.Background(), id, tc.person)
+			c, err := f.svc.EnterCredentials(context.Background(), "acme", id, tc.person)
 			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
 				t.Fatalf("EnterCredentials = %v; want %v", err, tc.want)
 			}
@@ -168,12 +174,12 @@ func TestEnterCredentialsInEveryState(t *testing.T) {
 func TestEnterCredentialsRetryGetsTheSameRedirectWithoutAWrite(t *testing.T) {
 	f := newFixture(t)
 	id := f.create(t).ID
-	first, err := f.svc.EnterCredentials(context.Background(), id, "p-alice")
+	first, err := f.svc.EnterCredentials(context.Background(), "acme", id, "p-alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := f.version(t, id)
-	again, err := f.svc.EnterCredentials(context.Background(), id, "p-alice")
+	again, err := f.svc.EnterCredentials(context.Background(), "acme", id, "p-alice")
 	if err != nil || again.RedirectURL != first.RedirectURL {
 		t.Fatalf("retry = %+v, %v; want the first answer %q", again, err, first.RedirectURL)
 	}
@@ -186,8 +192,9 @@ func TestThirdMismatchFailsTheChallenge(t *testing.T) {
 	f := newFixture(t)
 	id := f.create(t).ID
 	ctx := context.Background()
-	for i := 1; i <= 3; i++ {
-		_, err := f.svc.EnterCredentials(ctx, id, "p-bob")
+	for i, person := range []string{"p-bob", "p-nobody", "p-carol"} {
+		i++
+		_, err := f.svc.EnterCredentials(ctx, "acme", id, person)
 		if !errors.Is(err, psd2.ErrIBANNotOwned) {
 			t.Fatalf("mismatch %d: %v; want ErrIBANNotOwned", i, err)
 		}
@@ -195,7 +202,7 @@ func TestThirdMismatchFailsTheChallenge(t *testing.T) {
 			t.Fatalf("mismatch %d: locked = %v", i, locked)
 		}
 	}
-	if _, err := f.svc.EnterCredentials(ctx, id, "p-alice"); !errors.Is(err, challenge.ErrFinal) {
+	if _, err := f.svc.EnterCredentials(ctx, "acme", id, "p-alice"); !errors.Is(err, challenge.ErrFinal) {
 		t.Fatalf("the owner after the lock: %v; want ErrFinal", err)
 	}
 	if c, err := f.svc.Get(ctx, id); err != nil || c.Status != psd2.StateFailed {
@@ -235,7 +242,7 @@ func TestAChallengeExpiresAfterItsTTL(t *testing.T) {
 		t.Fatalf("just before the TTL: %v", err)
 	}
 	f.clock.Advance(time.Microsecond)
-	if _, err := f.svc.EnterCredentials(context.Background(), id, "p-alice"); !errors.Is(err, challenge.ErrExpired) {
+	if _, err := f.svc.EnterCredentials(context.Background(), "acme", id, "p-alice"); !errors.Is(err, challenge.ErrExpired) {
 		t.Fatalf("at the TTL: %v; want ErrExpired", err)
 	}
 }
@@ -245,7 +252,7 @@ func TestUnknownIDsAreNotFound(t *testing.T) {
 	if _, err := f.svc.Get(context.Background(), "nope"); !errors.Is(err, challenge.ErrNotFound) {
 		t.Fatalf("Get: %v", err)
 	}
-	if _, err := f.svc.EnterCredentials(context.Background(), "nope", "p-alice"); !errors.Is(err, challenge.ErrNotFound) {
+	if _, err := f.svc.EnterCredentials(context.Background(), "acme", "nope", "p-alice"); !errors.Is(err, challenge.ErrNotFound) {
 		t.Fatalf("EnterCredentials: %v", err)
 	}
 }
@@ -264,7 +271,7 @@ func TestAccountDirectoryFailureCountsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.EnterCredentials(context.Background(), c.ID, "p-alice"); !errors.Is(err, down) {
+	if _, err := svc.EnterCredentials(context.Background(), "acme", c.ID, "p-alice"); !errors.Is(err, down) {
 		t.Fatalf("EnterCredentials: %v; want the directory's error", err)
 	}
 	rec, _ := store.Get(context.Background(), psd2.Kind, c.ID)
@@ -279,6 +286,8 @@ func (f accountsFunc) OwnsIBAN(ctx context.Context, person, iban string) (bool, 
 	return f(ctx, person, iban)
 }
 
+func (f accountsFunc) PartnerOf(context.Context, string) (string, error) { return "acme", nil }
+
 func TestNewServiceRejectsBadConfiguration(t *testing.T) {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
 	accounts, _ := psd2.NewMemoryAccounts(nil)
@@ -291,7 +300,113 @@ func TestNewServiceRejectsBadConfiguration(t *testing.T) {
 	if _, err := psd2.NewService(store, nil, redirects, psd2.Options{}); err == nil {
 		t.Error("NewService accepted a nil AccountDirectory")
 	}
-	if _, err := psd2.NewMemoryAccounts(map[string][]string{"p": {"DE00"}}); err == nil {
-		t.Error("NewMemoryAccounts accepted an invalid IBAN")
+	for name, bad := range map[string][]psd2.Account{
+		"an invalid IBAN":     {{IBAN: "DE00", Owner: "p", Partner: "acme"}},
+		"no partner":          {{IBAN: aliceIBAN, Owner: "p"}},
+		"no owner":            {{IBAN: aliceIBAN, Partner: "acme"}},
+		"an IBAN given twice": {{IBAN: aliceIBAN, Owner: "p", Partner: "acme"}, {IBAN: "DE02 1203 0000 0000 2020 51", Owner: "q", Partner: "acme"}},
+	} {
+		if _, err := psd2.NewMemoryAccounts(bad); err == nil {
+			t.Errorf("NewMemoryAccounts accepted %s", name)
+		}
+	}
+}
+
+func TestAPartnerSeesOnlyItsCustomersChallenges(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	acme := f.create(t).ID // alice's account: acme's customer
+	if _, err := f.svc.GetForPartner(ctx, "acme", acme); err != nil {
+		t.Fatalf("acme reading its own challenge: %v", err)
+	}
+	for name, call := range map[string]func() error{
+		"GET":                 func() error { _, err := f.svc.GetForPartner(ctx, "globex", acme); return err },
+		"PATCH":               func() error { _, err := f.svc.EnterCredentials(ctx, "globex", acme, "p-alice"); return err },
+		"GET with no partner": func() error { _, err := f.svc.GetForPartner(ctx, "", acme); return err },
+	} {
+		if err := call(); !errors.Is(err, challenge.ErrNotFound) {
+			t.Errorf("globex's %s of acme's challenge: %v; want ErrNotFound", name, err)
+		}
+	}
+	if rec, _ := f.store.Get(ctx, psd2.Kind, acme); rec.Version != 1 || rec.Attempts != 0 {
+		t.Fatalf("another partner's requests changed the challenge: %+v", rec)
+	}
+	// Expired, it is still none of globex's business: not found, not expired.
+	f.clock.Advance(psd2.DefaultTTL)
+	if _, err := f.svc.GetForPartner(ctx, "globex", acme); !errors.Is(err, challenge.ErrNotFound) {
+		t.Fatalf("globex reading acme's expired challenge: %v; want ErrNotFound", err)
+	}
+	if _, err := f.svc.GetForPartner(ctx, "acme", acme); !errors.Is(err, challenge.ErrExpired) {
+		t.Fatalf("acme reading its expired challenge: %v; want ErrExpired", err)
+	}
+	c, err := f.svc.Create(ctx, psd2.CreateRequest{IBAN: carolIBAN, TPPName: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.EnterCredentials(ctx, "globex", c.ID, "p-carol"); err != nil {
+		t.Fatalf("globex's customer on globex's challenge: %v", err)
+	}
+}
+
+func TestARepeatedMismatchIsCountedOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := f.create(t).ID
+	for i := range 5 {
+		if _, err := f.svc.EnterCredentials(ctx, "acme", id, "p-bob"); !errors.Is(err, psd2.ErrIBANNotOwned) || errors.Is(err, challenge.ErrLocked) {
+			t.Fatalf("p-bob, time %d: %v; want ErrIBANNotOwned, unlocked", i+1, err)
+		}
+	}
+	if rec, _ := f.store.Get(ctx, psd2.Kind, id); rec.Attempts != 1 {
+		t.Fatalf("one wrong person sent five times counted %d attempts; want 1", rec.Attempts)
+	}
+	if _, err := f.svc.EnterCredentials(ctx, "acme", id, "p-alice"); err != nil {
+		t.Fatalf("the owner after the repeats: %v", err)
+	}
+}
+
+func TestFailedPatchesAreChargedToThePersonFromThePartner(t *testing.T) {
+	clock := challengetest.NewClock()
+	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
+	limiter, err := challenge.NewMemoryLimiter(challenge.Limits{FreeFailures: 2}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: aliceIBAN, Owner: "p-alice", Partner: "acme"}})
+	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
+	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock, Limiter: limiter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	newID := func() string {
+		c, err := svc.Create(ctx, psd2.CreateRequest{IBAN: aliceIBAN, TPPName: "x", Caller: "bank"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ID
+	}
+	// Two challenges, one wrong person each: the person's free failures
+	// from acme are spent, whatever challenge they were on.
+	for range 2 {
+		if _, err := svc.EnterCredentials(ctx, "acme", newID(), "p-mallory"); !errors.Is(err, psd2.ErrIBANNotOwned) {
+			t.Fatal(err)
+		}
+	}
+	id := newID()
+	if _, err := svc.EnterCredentials(ctx, "acme", id, "p-mallory"); !errors.Is(err, challenge.ErrThrottled) {
+		t.Fatalf("the third wrong PATCH naming p-mallory: %v; want ErrThrottled", err)
+	}
+	if rec, _ := store.Get(ctx, psd2.Kind, id); rec.Attempts != 0 {
+		t.Fatal("a throttled PATCH was counted against the challenge")
+	}
+	if _, err := svc.EnterCredentials(ctx, "acme", id, "p-alice"); err != nil {
+		t.Fatalf("the owner, never held for another person's failures: %v", err)
+	}
+	if err := svc.ResetLimits(ctx, "p-mallory"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.EnterCredentials(ctx, "acme", newID(), "p-mallory"); !errors.Is(err, psd2.ErrIBANNotOwned) {
+		t.Fatalf("after ResetLimits: %v; want the mismatch evaluated", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/questions"
 )
 
@@ -29,7 +30,7 @@ func BenchmarkVerification(b *testing.B) {
 		ctx := context.Background()
 		b.ReportAllocs()
 		for b.Loop() {
-			v, err := f.svc.StartVerification(ctx, alice)
+			v, err := f.svc.StartVerification(ctx, alice, challenge.Origin{Caller: "test"})
 			if err != nil {
 				b.Fatal(err)
 			}

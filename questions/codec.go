@@ -12,8 +12,9 @@ import (
 // writes them rarely, and each is decoded once per version (catalogCache).
 
 const (
-	enrollmentVersion   = 1
-	verificationVersion = 1
+	enrollmentVersion     = 1
+	verificationVersion   = 2 // version 1, without Source, is still read
+	verificationVersionV1 = 1
 )
 
 func appendAnswers(b []byte, answers []storedAnswer) []byte {
@@ -64,25 +65,33 @@ func decodeEnrollment(data []byte) (enrollment, error) {
 }
 
 func (v *verification) encode() []byte {
-	n := len(v.UserID) + len(v.Business)
+	n := len(v.UserID) + len(v.Business) + len(v.Source)
 	for _, t := range v.Texts {
 		n += len(t)
 	}
-	b := make([]byte, 1, 1+binenc.Size(2+len(v.Texts), n)+answersSize(v.Asked))
+	b := make([]byte, 1, 1+binenc.Size(3+len(v.Texts), n)+answersSize(v.Asked))
 	b[0] = verificationVersion
 	b = binenc.AppendString(b, v.UserID)
 	b = binenc.AppendString(b, v.Business)
 	b = appendAnswers(b, v.Asked)
 	b = binenc.AppendStrings(b, v.Texts)
-	return binenc.AppendInt(b, int64(v.Next))
+	b = binenc.AppendInt(b, int64(v.Next))
+	return binenc.AppendString(b, v.Source)
 }
 
 func decodeVerification(data []byte) (verification, error) {
-	r := binenc.NewReader(data, verificationVersion)
+	version := byte(verificationVersion)
+	if len(data) > 0 && data[0] == verificationVersionV1 {
+		version = verificationVersionV1
+	}
+	r := binenc.NewReader(data, version)
 	v := verification{UserID: r.ReadString(), Business: r.ReadString()}
 	v.Asked = readAnswers(&r)
 	v.Texts = r.ReadStrings()
 	next := r.ReadInt()
+	if version == verificationVersion {
+		v.Source = r.ReadString()
+	}
 	if err := r.Err(); err != nil {
 		return verification{}, fmt.Errorf("questions: corrupt verification: %w", err)
 	}

@@ -35,7 +35,7 @@ func ExampleService() {
 		panic(err)
 	}
 
-	v, _ := svc.StartVerification(ctx, "alice.acme")
+	v, _ := svc.StartVerification(ctx, "alice.acme", challenge.Origin{Caller: "test"})
 	fmt.Println(v.Question.ChallengeQuestion)
 	v, _ = svc.Answer(ctx, v.ID, "  BUCKTASTIC ") // normalized: case and spaces do not matter
 	fmt.Println(v.Status)

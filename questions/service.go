@@ -70,8 +70,9 @@ type Options struct {
 	// platform's convention.
 	BusinessOf func(userID string) (string, error)
 	// Clock, IDs, Logger, Observer and Limiter are handed to the engines. A
-	// Limiter throttles a user who keeps starting verifications or failing
-	// them.
+	// Limiter budgets the starts of verifications per caller and source,
+	// and charges every answer to (user, source), holding off a source
+	// that keeps failing and capping a user's failures from every source.
 	Clock    challenge.Clock
 	IDs      challenge.IDSource
 	Logger   zerolog.Logger
@@ -86,6 +87,7 @@ type Service struct {
 	enrollments   *challenge.Engine
 	verifications *challenge.Engine
 	hasher        *Hasher
+	limiter       challenge.Limiter
 	decoded       catalogCache
 	perVerify     int
 	ttl           time.Duration
@@ -113,7 +115,7 @@ func NewService(store challenge.Store, opts Options) (*Service, error) {
 	if opts.BusinessOf == nil {
 		opts.BusinessOf = businessSuffix
 	}
-	s := &Service{hasher: hasher, perVerify: opts.QuestionsPerVerification, ttl: opts.VerificationTTL, businessOf: opts.BusinessOf}
+	s := &Service{hasher: hasher, limiter: opts.Limiter, perVerify: opts.QuestionsPerVerification, ttl: opts.VerificationTTL, businessOf: opts.BusinessOf}
 	engOpts := challenge.EngineOptions{Clock: opts.Clock, IDs: opts.IDs, MaxAttempts: opts.MaxAttempts, Logger: opts.Logger, Observer: opts.Observer}
 	verifyOpts := engOpts
 	verifyOpts.Limiter = opts.Limiter // catalogs and enrollments are not challenges
@@ -146,6 +148,12 @@ func businessSuffix(userID string) (string, error) {
 		return "", fmt.Errorf("%w: user ID has no business suffix", ErrUnknownBusiness)
 	}
 	return business, nil
+}
+
+// ResetLimits forgives userID the failed answers the Limiter holds against
+// them, from every source.
+func (s *Service) ResetLimits(ctx context.Context, userID string) error {
+	return s.verifications.ResetLimits(ctx, userID)
 }
 
 // VerificationMachine returns the verification challenge's machine.
@@ -256,6 +264,22 @@ type storedAnswer struct {
 // user's ID), which the original API echoes. Broken rules get a *RuleError
 // listing every violation; nothing is stored then.
 func (s *Service) Enroll(ctx context.Context, userID string, answers []Answer) ([]Answer, error) {
+	return s.EnrollFrom(ctx, challenge.Origin{}, userID, answers)
+}
+
+// EnrollFrom is Enroll for a request from origin (the caller, and the end
+// user's address): with a Limiter, it is charged to origin's budgets of
+// starts first, since each enrollment spends argon2id hashes, and refused
+// with a *challenge.ThrottledError when they are spent.
+func (s *Service) EnrollFrom(ctx context.Context, origin challenge.Origin, userID string, answers []Answer) ([]Answer, error) {
+	if s.limiter != nil && origin.Caller != "" {
+		if err := s.limiter.Start(ctx, origin); err != nil {
+			if !errors.Is(err, challenge.ErrThrottled) {
+				err = fmt.Errorf("%w: limiter: %w", challenge.ErrUnavailable, err)
+			}
+			return nil, fmt.Errorf("questions: enroll: %w", err)
+		}
+	}
 	business, err := s.BusinessOf(userID)
 	if err != nil {
 		return nil, err

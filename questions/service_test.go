@@ -99,7 +99,7 @@ func TestEnrollStoresAndEchoesButNeverReturnsAnswers(t *testing.T) {
 func TestEnrollIsAllOrNothing(t *testing.T) {
 	f := newFixture(t)
 	f.enrollAlice(t)
-	v, err := f.svc.StartVerification(context.Background(), alice)
+	v, err := f.svc.StartVerification(context.Background(), alice, challenge.Origin{Caller: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestVerificationWithRightAnswers(t *testing.T) {
 	f := newFixture(t)
 	f.enrollAlice(t)
 	ctx := context.Background()
-	v, err := f.svc.StartVerification(ctx, alice)
+	v, err := f.svc.StartVerification(ctx, alice, challenge.Origin{Caller: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestVerificationLocksAfterTheBudget(t *testing.T) {
 	f := newFixture(t)
 	f.enrollAlice(t)
 	ctx := context.Background()
-	v, _ := f.svc.StartVerification(ctx, alice)
+	v, _ := f.svc.StartVerification(ctx, alice, challenge.Origin{Caller: "test"})
 	for i := 1; i <= 3; i++ {
 		_, err := f.svc.Answer(ctx, v.ID, "wrong guess")
 		if !errors.Is(err, questions.ErrWrongAnswer) || errors.Is(err, challenge.ErrLocked) != (i == 3) {
@@ -196,7 +196,7 @@ func TestVerificationLocksAfterTheBudget(t *testing.T) {
 func TestVerificationExpires(t *testing.T) {
 	f := newFixture(t)
 	f.enrollAlice(t)
-	v, _ := f.svc.StartVerification(context.Background(), alice)
+	v, _ := f.svc.StartVerification(context.Background(), alice, challenge.Origin{Caller: "test"})
 	f.clock.Advance(5 * time.Minute)
 	if _, err := f.svc.Answer(context.Background(), v.ID, answerFor(v.Question.ChallengeCode)); !errors.Is(err, challenge.ErrExpired) {
 		t.Fatalf("answer after expiry: %v", err)
@@ -205,11 +205,11 @@ func TestVerificationExpires(t *testing.T) {
 
 func TestVerificationNeedsAnEnrollment(t *testing.T) {
 	f := newFixture(t)
-	if _, err := f.svc.StartVerification(context.Background(), bob); !errors.Is(err, questions.ErrNotEnrolled) {
+	if _, err := f.svc.StartVerification(context.Background(), bob, challenge.Origin{Caller: "test"}); !errors.Is(err, questions.ErrNotEnrolled) {
 		t.Fatalf("StartVerification(bob): %v", err)
 	}
 	f.enrollAlice(t)
-	v, _ := f.svc.StartVerification(context.Background(), alice)
+	v, _ := f.svc.StartVerification(context.Background(), alice, challenge.Origin{Caller: "test"})
 	if got, err := f.svc.Abandon(context.Background(), v.ID); err != nil || got.Status != questions.StateFailed {
 		t.Fatalf("Abandon = %+v, %v", got, err)
 	}
@@ -225,7 +225,7 @@ func TestNoAnswerReachesTheLogs(t *testing.T) {
 	bad[1].Answer = "Turquoise-Secret-Z"
 	bad[2].Answer = "q"
 	_, _ = f.svc.Enroll(ctx, alice, bad)
-	v, _ := f.svc.StartVerification(ctx, alice)
+	v, _ := f.svc.StartVerification(ctx, alice, challenge.Origin{Caller: "test"})
 	_, _ = f.svc.Answer(ctx, v.ID, "Wrong-Guess-Q")
 	_, _ = f.svc.Answer(ctx, v.ID, answerFor(v.Question.ChallengeCode))
 	logs := strings.ToLower(f.logs.String())

@@ -16,6 +16,7 @@ type verification struct {
 	Asked    []storedAnswer
 	Texts    []string // the asked questions' texts at the start, so answering needs no catalog read
 	Next     int      // index of the question being asked
+	Source   string   // where the answers come from, for the Limiter (since version 2)
 }
 
 // Verification is a verification challenge as callers see it.
@@ -35,8 +36,10 @@ type Verification struct {
 
 // StartVerification starts a verification of userID that asks a random
 // subset of their enrolled, still active questions, one at a time. It
-// returns ErrNotEnrolled if there is nothing to ask.
-func (s *Service) StartVerification(ctx context.Context, userID string) (*Verification, error) {
+// returns ErrNotEnrolled if there is nothing to ask. With a Limiter, the
+// start is charged to origin (see challenge.Origin), and every answer to
+// (userID, origin.Source, or the caller if there is none).
+func (s *Service) StartVerification(ctx context.Context, userID string, origin challenge.Origin) (*Verification, error) {
 	e, cat, err := s.load(ctx, userID)
 	if err != nil {
 		return nil, err
@@ -45,11 +48,14 @@ func (s *Service) StartVerification(ctx context.Context, userID string) (*Verifi
 	if len(asked) == 0 {
 		return nil, ErrNotEnrolled
 	}
-	v := verification{UserID: userID, Business: e.Business, Asked: asked, Texts: make([]string, len(asked))}
+	v := verification{UserID: userID, Business: e.Business, Asked: asked, Texts: make([]string, len(asked)), Source: origin.Source}
+	if v.Source == "" {
+		v.Source = "caller:" + origin.Caller
+	}
 	for i, a := range asked {
 		v.Texts[i] = cat.Lookup(a.Code).ChallengeQuestion // pick returned active questions of cat only
 	}
-	rec, err := s.verifications.Create(ctx, challenge.Start{Subject: userID, TTL: s.ttl, Data: v.encode()})
+	rec, err := s.verifications.Create(ctx, challenge.Start{Subject: userID, TTL: s.ttl, Data: v.encode(), Origin: origin})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +77,10 @@ func (s *Service) Verification(ctx context.Context, id string) (*Verification, e
 // after the last one; a wrong one returns ErrWrongAnswer and counts against
 // the budget, and the one that exhausts it locks the challenge (the error
 // then also matches challenge.ErrLocked). A verification no longer asking
-// refuses with a *challenge.TransitionError (challenge.ErrFinal).
+// refuses with a *challenge.TransitionError (challenge.ErrFinal). With a
+// Limiter, the answer is charged before it is checked, and refused unchecked
+// (a *challenge.ThrottledError) while the user's answers from its source
+// are held off, or the user's failures from every source are capped.
 func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification, error) {
 	var v verification
 	rec, err := s.verifications.Step(ctx, id, func(tx *challenge.Tx) error {
@@ -81,6 +90,9 @@ func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification,
 		}
 		if tx.State() != StateAsked || v.Next >= len(v.Asked) {
 			return tx.Fire(EventVerify) // refused: the verification is over
+		}
+		if err := tx.Attempt(v.UserID, v.Source); err != nil {
+			return err
 		}
 		cur := v.Asked[v.Next]
 		ok, err := s.hasher.Verify(ctx, Normalize(answer, cur.CaseSensitive), cur.Hash)

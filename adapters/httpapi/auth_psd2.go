@@ -9,17 +9,26 @@ import (
 	"strings"
 )
 
-// PSD2Caller is who is calling a PSD2 endpoint.
-type PSD2Caller int
+// PSD2Role is what a caller of the PSD2 endpoints may do.
+type PSD2Role int
 
 const (
-	// PSD2Partner is the partner that runs the customer's login screen: it
-	// verifies (GET) and updates (PATCH) challenges.
-	PSD2Partner PSD2Caller = iota + 1
+	// PSD2Partner is a partner that runs its customers' login screen: it
+	// verifies (GET) and updates (PATCH) its own customers' challenges.
+	PSD2Partner PSD2Role = iota + 1
 	// PSD2Bank is the bank's own systems: they create challenges and report
-	// the second factor's result, and may also read them.
+	// the second factor's result, and may read every challenge.
 	PSD2Bank
 )
+
+// PSD2Caller is who calls a PSD2 endpoint.
+type PSD2Caller struct {
+	Role PSD2Role
+	// Name names the caller: for a partner, the tenant whose customers'
+	// challenges it may see and change (a partner without a name sees
+	// none); for the bank, its system, whose starts the Limiter budgets.
+	Name string
+}
 
 // Caller authentication errors, returned by a [PSD2Authenticator].
 var (
@@ -46,6 +55,9 @@ type PSD2Tokens struct {
 	entries []tokenEntry
 }
 
+// PSD2BankName is the Name of the bank's callers in [PSD2Tokens].
+const PSD2BankName = "bank"
+
 type tokenEntry struct {
 	digest [sha256.Size]byte
 	caller PSD2Caller
@@ -59,26 +71,35 @@ var _ PSD2Authenticator = (*PSD2Tokens)(nil)
 // least 128 random bits.
 const MinTokenLength = 12
 
-// NewPSD2Tokens returns an authenticator for the given partner and bank
-// tokens. Each must be at least MinTokenLength bytes and used once.
-func NewPSD2Tokens(partner, bank []string) (*PSD2Tokens, error) {
+// NewPSD2Tokens returns an authenticator for the given tokens: partners
+// maps each partner's name to its tokens, and bank lists the bank's. Each
+// token must be at least MinTokenLength bytes and used once.
+func NewPSD2Tokens(partners map[string][]string, bank []string) (*PSD2Tokens, error) {
 	t := &PSD2Tokens{}
 	seen := map[string]bool{}
-	for _, group := range []struct {
-		name   string
-		caller PSD2Caller
-		tokens []string
-	}{{"partner", PSD2Partner, partner}, {"bank", PSD2Bank, bank}} {
-		for i, tok := range group.tokens {
+	add := func(who string, caller PSD2Caller, tokens []string) error {
+		for i, tok := range tokens {
 			if len(tok) < MinTokenLength {
-				return nil, fmt.Errorf("httpapi: PSD2 %s token #%d is shorter than %d bytes", group.name, i+1, MinTokenLength)
+				return fmt.Errorf("httpapi: PSD2 %s token #%d is shorter than %d bytes", who, i+1, MinTokenLength)
 			}
 			if seen[tok] {
-				return nil, errors.New("httpapi: a PSD2 token is given twice")
+				return errors.New("httpapi: a PSD2 token is given twice")
 			}
 			seen[tok] = true
-			t.entries = append(t.entries, tokenEntry{sha256.Sum256([]byte(tok)), group.caller})
+			t.entries = append(t.entries, tokenEntry{sha256.Sum256([]byte(tok)), caller})
 		}
+		return nil
+	}
+	for name, tokens := range partners {
+		if name == "" {
+			return nil, errors.New("httpapi: a PSD2 partner needs a name")
+		}
+		if err := add("partner "+name, PSD2Caller{Role: PSD2Partner, Name: name}, tokens); err != nil {
+			return nil, err
+		}
+	}
+	if err := add("bank", PSD2Caller{Role: PSD2Bank, Name: PSD2BankName}, bank); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -87,11 +108,11 @@ func NewPSD2Tokens(partner, bank []string) (*PSD2Tokens, error) {
 func (t *PSD2Tokens) AuthenticatePSD2(r *http.Request) (PSD2Caller, error) {
 	auth := r.Header.Get("Authorization")
 	if auth == "" {
-		return 0, ErrNoCredentials
+		return PSD2Caller{}, ErrNoCredentials
 	}
 	scheme, token, ok := strings.Cut(auth, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return 0, fmt.Errorf("%w: not a bearer token", ErrBadCredentials)
+		return PSD2Caller{}, fmt.Errorf("%w: not a bearer token", ErrBadCredentials)
 	}
 	digest := sha256.Sum256([]byte(token))
 	var caller PSD2Caller
@@ -100,8 +121,8 @@ func (t *PSD2Tokens) AuthenticatePSD2(r *http.Request) (PSD2Caller, error) {
 			caller = e.caller
 		}
 	}
-	if caller == 0 {
-		return 0, fmt.Errorf("%w: unknown token", ErrBadCredentials)
+	if caller.Role == 0 {
+		return PSD2Caller{}, fmt.Errorf("%w: unknown token", ErrBadCredentials)
 	}
 	return caller, nil
 }

@@ -37,12 +37,15 @@ var authnErrors = []struct {
 	{authn.ErrClosed, http.StatusBadRequest, "TRANSACTION_CLOSED", "The transaction accepts no further operation."},
 	{challenge.ErrInvalidTransition, http.StatusBadRequest, "INVALID_REQUEST", "challengeop: not allowed in the transaction's state"},
 	{challenge.ErrNotFound, http.StatusNotFound, "NOT_FOUND", "Unknown correlationId."},
-	{challenge.ErrThrottled, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many attempts for this user; retry later."},
+	{authn.ErrTooManySends, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many codes or notifications sent; retry later."},
+	{challenge.ErrThrottled, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many attempts; retry later."},
 	{errNoSuchPath, http.StatusNotFound, "NOT_FOUND", "No such resource."},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED", "The method is not allowed on this resource."},
 	{errNotAcceptable, http.StatusNotAcceptable, "NOT_ACCEPTABLE", "Accept must allow application/json or application/xml."},
 	{errBodyTooLarge, http.StatusRequestEntityTooLarge, "REQUEST_TOO_LARGE", "Request body is too large."},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json or application/xml."},
+	{challenge.ErrOutcomeUnknown, http.StatusServiceUnavailable, "OUTCOME_UNKNOWN", "The change may or may not have been saved. The request is safe to repeat with the same nonce: its repeat answers the outcome."},
+	{challenge.ErrUnavailable, http.StatusServiceUnavailable, "SERVICE_UNAVAILABLE", "The service is unavailable; nothing was changed. Retry later."},
 }
 
 func authnBody(err error, errorID string) (int, authnAPIResponse) {
@@ -97,7 +100,7 @@ func (h *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "POST, PUT")
 	}
-	setRetryAfter(w, err)
+	setRetryAfter(w, err, status)
 	_ = writeAs(w, mt, status, body)
 }
 

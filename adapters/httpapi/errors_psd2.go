@@ -30,6 +30,8 @@ var (
 	psd2Throttled    = psd2Problem{429, "too_many_requests", "Too Many Requests", "Too many attempts; retry later."}
 	psd2BadMediaType = psd2Problem{415, "unsupported_media_type", "Unsupported Media Type", "Content-Type must be application/json."}
 	psd2Generic      = psd2Problem{500, "generic_error", "Generic Error", "An unexpected error occurred."}
+	psd2Unavailable  = psd2Problem{503, "service_unavailable", "Service Unavailable", "The service is unavailable; nothing was changed. Retry later."}
+	psd2Unknown      = psd2Problem{503, "outcome_unknown", "Outcome Unknown", "The change may or may not have been saved. The request is safe to repeat: its repeat answers the outcome."}
 )
 
 // psd2Errors is the one table from errors to the PSD2 envelope, checked in
@@ -53,6 +55,8 @@ var psd2Errors = []struct {
 	{errMethodNotAllowed, psd2BadMethod},
 	{errBodyTooLarge, psd2TooLarge},
 	{errUnsupportedMediaType, psd2BadMediaType},
+	{challenge.ErrOutcomeUnknown, psd2Unknown},
+	{challenge.ErrUnavailable, psd2Unavailable},
 }
 
 // psd2ProblemFor maps err to its envelope row, and to the field at fault
@@ -120,7 +124,7 @@ func (h *PSD2) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if p.status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", allowedMethods(r.Pattern))
 	}
-	setRetryAfter(w, err)
+	setRetryAfter(w, err, p.status)
 	var body any = psd2FlatError{ID: id, Status: p.status, Code: p.code, Title: p.title, Details: p.details}
 	if h.wrapped {
 		e := psd2WrappedError{ID: id, Status: p.status, Code: p.code, Title: p.title, Detail: p.details}

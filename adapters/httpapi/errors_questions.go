@@ -41,6 +41,8 @@ var questionsErrors = []struct {
 	{errNotAcceptable, http.StatusNotAcceptable, "None of the media types in Accept can be served."},
 	{errBodyTooLarge, http.StatusRequestEntityTooLarge, "Request body is too large."},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "Unsupported Content-Type."},
+	{challenge.ErrOutcomeUnknown, http.StatusServiceUnavailable, "Outcome unknown: the change may or may not have been saved. The request is safe to repeat."},
+	{challenge.ErrUnavailable, http.StatusServiceUnavailable, "The service is unavailable; nothing was changed. Retry later."},
 }
 
 // questionsBody maps err to the status and body to answer with. list names
@@ -99,6 +101,6 @@ func (h *Questions) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if body.Code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", "GET, HEAD, PUT")
 	}
-	setRetryAfter(w, err)
+	setRetryAfter(w, err, body.Code)
 	_ = writeAs(w, mt, body.Code, body)
 }

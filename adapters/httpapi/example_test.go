@@ -19,10 +19,10 @@ import (
 func ExamplePSD2_Register() {
 	clock := challengetest.NewClock() // fixed times for this example; omit in production
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
-	accounts, _ := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {"DE02120300000000202051"}})
+	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
 	svc, _ := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock, IDs: &challengetest.SequentialIDs{Prefix: "c"}})
-	auth, _ := httpapi.NewPSD2Tokens([]string{"partner-secret-token"}, []string{"bank-secret-token"})
+	auth, _ := httpapi.NewPSD2Tokens(map[string][]string{"acme": {"partner-secret-token"}}, []string{"bank-secret-token"})
 	h, err := httpapi.NewPSD2(svc, auth, httpapi.PSD2Options{})
 	if err != nil {
 		panic(err)
@@ -51,10 +51,10 @@ func Example_allThreeAPIs() {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
 	mux := http.NewServeMux()
 
-	accounts, _ := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {"DE02120300000000202051"}})
+	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
 	consent, _ := psd2.NewService(store, accounts, redirects, psd2.Options{})
-	tokens, _ := httpapi.NewPSD2Tokens([]string{"partner-secret-token"}, []string{"bank-secret-token"})
+	tokens, _ := httpapi.NewPSD2Tokens(map[string][]string{"acme": {"partner-secret-token"}}, []string{"bank-secret-token"})
 	psd2Handler, _ := httpapi.NewPSD2(consent, tokens, httpapi.PSD2Options{})
 	psd2Handler.Register(mux)
 

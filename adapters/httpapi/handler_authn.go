@@ -1,10 +1,11 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -59,7 +60,12 @@ func (h *Authn) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+authnPath, guard(&h.log, h.fail, h.begin))
 	mux.Handle("PUT "+authnPath, guard(&h.log, h.fail, h.update))
 	mux.Handle(authnPath, guard(&h.log, h.fail, func(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }))
+	mux.Handle(authnPath+"/", guard(&h.log, h.fail, func(http.ResponseWriter, *http.Request) error { return errNoSuchPath }))
 }
+
+func (h *Authn) apiPath(p string) (owned, canonical bool) { return underPrefix(p, authnPath) }
+
+func (h *Authn) notFound(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNoSuchPath) }
 
 type authnClientInfo struct {
 	ClientID     string `json:"clientId" xml:"clientId"`
@@ -73,8 +79,12 @@ type authnPostRequest struct {
 		UserID  string `json:"userId" xml:"userId" validate:"max=256"`
 		GroupID string `json:"groupId" xml:"groupId" validate:"max=256"`
 	} `json:"userInfo" xml:"userInfo"`
-	Context         json.RawMessage `json:"context" xml:"-"`
-	TimeToLiveInSec int             `json:"timeToLiveInSec" xml:"timeToLiveInSec" validate:"min=0"`
+	// Context is the original's UserContext; of it, only the end user's
+	// address is read (the source the Limiter budgets).
+	Context *struct {
+		IPAddress string `json:"ipAddress" xml:"ipAddress" validate:"max=64"`
+	} `json:"context" xml:"context"`
+	TimeToLiveInSec *int64 `json:"timeToLiveInSec" xml:"timeToLiveInSec"`
 }
 
 type authnPutRequest struct {
@@ -164,7 +174,7 @@ func (h *Authn) read(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
-	if err := readBody(w, r, mt, h.maxBody, dst); err != nil {
+	if err := decodeBody(w, r, mt, h.maxBody, dst); err != nil {
 		return err
 	}
 	if err := h.validate.Struct(dst); err != nil {
@@ -193,9 +203,23 @@ func (h *Authn) begin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in := authn.BeginRequest{ClientID: agent, TTL: time.Duration(req.TimeToLiveInSec) * time.Second}
+	in := authn.BeginRequest{ClientID: agent}
+	if ttl := req.TimeToLiveInSec; ttl != nil {
+		// Range-checked before it becomes a Duration, which would wrap.
+		if maxTTL := int64(h.svc.MaxTTL() / time.Second); *ttl < 1 || *ttl > maxTTL {
+			return &inputError{Field: "timeToLiveInSec", Message: fmt.Sprintf("must be between 1 and %d", maxTTL)}
+		}
+		in.TTL = time.Duration(*ttl) * time.Second
+	}
 	if req.UserInfo != nil {
 		in.UserID, in.GroupID = req.UserInfo.UserID, req.UserInfo.GroupID
+	}
+	if req.Context != nil && req.Context.IPAddress != "" {
+		addr, err := netip.ParseAddr(req.Context.IPAddress)
+		if err != nil {
+			return &inputError{Field: "context.ipAddress", Message: "is not an IP address"}
+		}
+		in.Source = sourceOf(addr)
 	}
 	resp, err := h.svc.Begin(r.Context(), in)
 	if err != nil {

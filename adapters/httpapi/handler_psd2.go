@@ -71,6 +71,9 @@ const (
 //
 // Other methods on these paths, and any other path under /v1/psd2/, are
 // answered in the PSD2 envelope (405, 404) rather than net/http's plain text.
+//
+// A partner sees only its own customers' challenges (psd2.Service's
+// tenants); any other challenge answers 404, exactly as an unknown ID.
 func (h *PSD2) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+psd2Collection, h.endpoint(h.create, PSD2Bank))
 	mux.Handle("GET "+psd2Item, h.endpoint(h.get, PSD2Partner, PSD2Bank))
@@ -79,8 +82,15 @@ func (h *PSD2) Register(mux *http.ServeMux) {
 	for _, p := range []string{psd2Collection, psd2Item, psd2Factor} {
 		mux.Handle(p, h.endpoint(h.refuse(errMethodNotAllowed)))
 	}
-	mux.Handle("/v1/psd2/", h.endpoint(h.refuse(errNoSuchPath)))
+	mux.Handle(psd2Prefix, h.endpoint(h.refuse(errNoSuchPath)))
+	mux.Handle(psd2Prefix+"/", h.endpoint(h.refuse(errNoSuchPath)))
 }
+
+const psd2Prefix = "/v1/psd2"
+
+func (h *PSD2) apiPath(p string) (owned, canonical bool) { return underPrefix(p, psd2Prefix) }
+
+func (h *PSD2) notFound(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNoSuchPath) }
 
 func allowedMethods(pattern string) string {
 	switch pattern {
@@ -94,34 +104,36 @@ func allowedMethods(pattern string) string {
 	return ""
 }
 
-// endpoint serves serve through guard and, when callers are given, lets
-// only those callers use it.
-func (h *PSD2) endpoint(serve func(http.ResponseWriter, *http.Request) error, callers ...PSD2Caller) http.Handler {
+// endpoint serves serve through guard and, when roles are given, lets
+// only callers of those roles use it.
+func (h *PSD2) endpoint(serve func(http.ResponseWriter, *http.Request, PSD2Caller) error, roles ...PSD2Role) http.Handler {
 	return guard(&h.log, h.fail, func(w http.ResponseWriter, r *http.Request) error {
-		if len(callers) > 0 {
-			if err := h.authorize(r, callers); err != nil {
+		var caller PSD2Caller
+		if len(roles) > 0 {
+			var err error
+			if caller, err = h.authorize(r, roles); err != nil {
 				return err
 			}
 		}
-		return serve(w, r)
+		return serve(w, r, caller)
 	})
 }
 
-func (h *PSD2) authorize(r *http.Request, callers []PSD2Caller) error {
+func (h *PSD2) authorize(r *http.Request, roles []PSD2Role) (PSD2Caller, error) {
 	caller, err := h.auth.AuthenticatePSD2(r)
 	if err != nil {
-		return err
+		return PSD2Caller{}, err
 	}
-	for _, c := range callers {
-		if c == caller {
-			return nil
+	for _, role := range roles {
+		if role == caller.Role {
+			return caller, nil
 		}
 	}
-	return errWrongCaller
+	return PSD2Caller{}, errWrongCaller
 }
 
-func (h *PSD2) refuse(err error) func(http.ResponseWriter, *http.Request) error {
-	return func(http.ResponseWriter, *http.Request) error { return err }
+func (h *PSD2) refuse(err error) func(http.ResponseWriter, *http.Request, PSD2Caller) error {
+	return func(http.ResponseWriter, *http.Request, PSD2Caller) error { return err }
 }
 
 type psd2CreateRequest struct {
@@ -159,12 +171,13 @@ type psd2PatchResponse struct {
 	RedirectURL string `json:"redirect_url"`
 }
 
-func (h *PSD2) create(w http.ResponseWriter, r *http.Request) error {
+func (h *PSD2) create(w http.ResponseWriter, r *http.Request, caller PSD2Caller) error {
 	var req psd2CreateRequest
 	if err := decodeJSON(w, r, h.maxBody, h.validate, &req); err != nil {
 		return err
 	}
-	c, err := h.svc.Create(r.Context(), psd2.CreateRequest{IBAN: req.IBAN, TPPName: req.TPPName, TPPID: req.TPPID, Scope: req.Scope})
+	c, err := h.svc.Create(r.Context(), psd2.CreateRequest{IBAN: req.IBAN, TPPName: req.TPPName, TPPID: req.TPPID, Scope: req.Scope,
+		Caller: caller.Name})
 	if err != nil {
 		return err
 	}
@@ -172,32 +185,49 @@ func (h *PSD2) create(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, psd2View(c))
 }
 
-func (h *PSD2) get(w http.ResponseWriter, r *http.Request) error {
-	c, err := h.svc.Get(r.Context(), r.PathValue("psd2_challenge_id"))
+func (h *PSD2) get(w http.ResponseWriter, r *http.Request, caller PSD2Caller) error {
+	id, err := pathID(r, "psd2_challenge_id")
+	if err != nil {
+		return err
+	}
+	var c *psd2.Challenge
+	if caller.Role == PSD2Bank {
+		c, err = h.svc.Get(r.Context(), id)
+	} else {
+		c, err = h.svc.GetForPartner(r.Context(), caller.Name, id)
+	}
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, psd2View(c))
 }
 
-func (h *PSD2) patch(w http.ResponseWriter, r *http.Request) error {
+func (h *PSD2) patch(w http.ResponseWriter, r *http.Request, caller PSD2Caller) error {
+	id, err := pathID(r, "psd2_challenge_id")
+	if err != nil {
+		return err
+	}
 	var req psd2PatchRequest
 	if err := decodeJSON(w, r, h.maxBody, h.validate, &req); err != nil {
 		return err
 	}
-	c, err := h.svc.EnterCredentials(r.Context(), r.PathValue("psd2_challenge_id"), req.PersonID)
+	c, err := h.svc.EnterCredentials(r.Context(), caller.Name, id, req.PersonID)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, psd2PatchResponse{PersonID: c.PersonID, RedirectURL: c.RedirectURL})
 }
 
-func (h *PSD2) secondFactor(w http.ResponseWriter, r *http.Request) error {
+func (h *PSD2) secondFactor(w http.ResponseWriter, r *http.Request, _ PSD2Caller) error {
+	id, err := pathID(r, "psd2_challenge_id")
+	if err != nil {
+		return err
+	}
 	var req psd2SecondFactorRequest
 	if err := decodeJSON(w, r, h.maxBody, h.validate, &req); err != nil {
 		return err
 	}
-	c, err := h.svc.CompleteSecondFactor(r.Context(), r.PathValue("psd2_challenge_id"), req.Result == "success")
+	c, err := h.svc.CompleteSecondFactor(r.Context(), id, req.Result == "success")
 	if err != nil {
 		return err
 	}

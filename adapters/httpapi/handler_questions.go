@@ -4,9 +4,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/rs/zerolog"
 
+	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/questions"
 )
 
@@ -18,6 +21,11 @@ type QuestionsOptions struct {
 	Logger zerolog.Logger
 	// MaxBodyBytes bounds request bodies; zero means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// ClientAddress finds the end user's address, the source whose
+	// budget (with the logged-in user's) a PUT of answers is charged to
+	// when the service has a Limiter. The zero value takes the
+	// connection's remote address.
+	ClientAddress ClientAddress
 }
 
 // Questions serves the security-question endpoints of API.md §3 in JSON,
@@ -28,6 +36,7 @@ type Questions struct {
 	auth    QuestionsAuthenticator
 	log     zerolog.Logger
 	maxBody int64
+	addr    ClientAddress
 }
 
 // NewQuestions returns the security-question handlers for svc,
@@ -40,7 +49,7 @@ func NewQuestions(svc *questions.Service, auth QuestionsAuthenticator, opts Ques
 	if err != nil {
 		return nil, err
 	}
-	return &Questions{svc: svc, auth: auth, log: opts.Logger, maxBody: maxBody}, nil
+	return &Questions{svc: svc, auth: auth, log: opts.Logger, maxBody: maxBody, addr: opts.ClientAddress}, nil
 }
 
 const (
@@ -63,8 +72,22 @@ func (h *Questions) Register(mux *http.ServeMux) {
 	mux.Handle("PUT "+userQuestions, h.endpoint(h.putUser))
 	for _, p := range []string{businessQuestions, userQuestions} {
 		mux.Handle(p, h.endpoint(func(http.ResponseWriter, *http.Request) error { return errMethodNotAllowed }))
+		mux.Handle(p+"/", h.endpoint(func(http.ResponseWriter, *http.Request) error { return errNoSuchPath }))
 	}
 }
+
+// apiPath owns /api/users/{UserID}/challenges and
+// /api/businesses/{BusinessID}/challenges, and what lies below them.
+func (h *Questions) apiPath(p string) (owned, canonical bool) {
+	parts := strings.SplitN(strings.TrimPrefix(strings.ToLower(path.Clean("/"+p)), "/"), "/", 5)
+	if len(parts) < 4 || parts[0] != "api" || parts[1] != "users" && parts[1] != "businesses" || parts[3] != "challenges" {
+		return false, false
+	}
+	exact := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 5)
+	return true, p == path.Clean(p) && len(exact) >= 4 && exact[0] == "api" && exact[1] == parts[1] && exact[3] == "challenges"
+}
+
+func (h *Questions) notFound(w http.ResponseWriter, r *http.Request) { h.fail(w, r, errNoSuchPath) }
 
 // endpoint serves through guard after settling the response's media type,
 // so a client that accepts nothing we write learns so before any work.
@@ -118,7 +141,11 @@ type questionsUserEntry struct {
 }
 
 func (h *Questions) getCatalog(w http.ResponseWriter, r *http.Request) error {
-	cat, err := h.svc.Catalog(r.Context(), r.PathValue("BusinessID"))
+	business, err := pathID(r, "BusinessID")
+	if err != nil {
+		return err
+	}
+	cat, err := h.svc.Catalog(r.Context(), business)
 	if err != nil {
 		return err
 	}
@@ -171,30 +198,33 @@ func catalogWire(list []questions.Question, required int) questionsCatalog {
 
 // authorizeUser lets the user act for themself, and a site admin for the
 // users of their own business.
-func (h *Questions) authorizeUser(r *http.Request) (string, error) {
+func (h *Questions) authorizeUser(r *http.Request) (string, QuestionsCaller, error) {
 	caller, err := h.auth.AuthenticateQuestions(r)
 	if err != nil {
-		return "", err
+		return "", caller, err
 	}
-	user := r.PathValue("UserID")
+	user, err := pathID(r, "UserID")
+	if err != nil {
+		return "", caller, err
+	}
 	if caller.UserID == user {
-		return user, nil
+		return user, caller, nil
 	}
 	if !caller.SiteAdmin || caller.Business == "" {
-		return "", errWrongCaller
+		return "", caller, errWrongCaller
 	}
 	business, err := h.svc.BusinessOf(user)
 	if err != nil {
-		return "", err
+		return "", caller, err
 	}
 	if business != caller.Business {
-		return "", errWrongCaller
+		return "", caller, errWrongCaller
 	}
-	return user, nil
+	return user, caller, nil
 }
 
 func (h *Questions) getUser(w http.ResponseWriter, r *http.Request) error {
-	user, err := h.authorizeUser(r)
+	user, _, err := h.authorizeUser(r)
 	if err != nil {
 		return err
 	}
@@ -210,7 +240,7 @@ func (h *Questions) getUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Questions) putUser(w http.ResponseWriter, r *http.Request) error {
-	user, err := h.authorizeUser(r)
+	user, caller, err := h.authorizeUser(r)
 	if err != nil {
 		return err
 	}
@@ -222,7 +252,8 @@ func (h *Questions) putUser(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range in.UserIdentificationChallenge {
 		answers[i] = questions.Answer{UserID: e.UserID, ChallengeCode: e.ChallengeCode, Answer: e.Answer}
 	}
-	stored, err := h.svc.Enroll(r.Context(), user, answers)
+	origin := challenge.Origin{Caller: "session:" + caller.UserID, Source: sourceOf(h.addr.Of(r))}
+	stored, err := h.svc.EnrollFrom(r.Context(), origin, user, answers)
 	if err != nil {
 		return err
 	}
@@ -238,7 +269,7 @@ func (h *Questions) read(w http.ResponseWriter, r *http.Request, dst any) error 
 	if err != nil {
 		return err
 	}
-	return readBody(w, r, mt, h.maxBody, dst)
+	return decodeBody(w, r, mt, h.maxBody, dst)
 }
 
 func (h *Questions) write(w http.ResponseWriter, r *http.Request, status int, v any) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"slices"
@@ -97,44 +96,6 @@ func responseMediaType(r *http.Request, supported []string) (string, error) {
 		return 0
 	})
 	return choices[0].mediaType, nil
-}
-
-// readBody decodes r's body into dst as JSON or XML according to
-// mediaType.
-func readBody(w http.ResponseWriter, r *http.Request, mediaType string, maxBytes int64, dst any) error {
-	if !isXML(mediaType) {
-		return readJSON(w, r, maxBytes, dst)
-	}
-	dec := xml.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
-	// The decoder is strict and knows only XML's five predefined entities,
-	// so a document cannot define and expand its own (no "billion laughs").
-	if err := dec.Decode(dst); err != nil {
-		switch {
-		case tooLarge(err):
-			return errBodyTooLarge
-		case errors.Is(err, io.EOF):
-			return &inputError{Message: "Request body is empty."}
-		}
-		return &inputError{Message: "Request body is not valid XML for this resource."}
-	}
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if tooLarge(err) {
-			return errBodyTooLarge
-		}
-		switch t := tok.(type) {
-		case xml.Comment, xml.ProcInst:
-			continue
-		case xml.CharData:
-			if len(strings.TrimSpace(string(t))) == 0 {
-				continue
-			}
-		}
-		return &inputError{Message: "Request body must hold one XML document and nothing after it."}
-	}
 }
 
 // writeAs answers with v encoded as mediaType, which it echoes in

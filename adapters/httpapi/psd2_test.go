@@ -72,7 +72,7 @@ func newPSD2EnvLogging(t testing.TB, opts httpapi.PSD2Options, logs *challengete
 		t.Fatal(err)
 	}
 	e.store = &failingStore{Store: mem}
-	accounts, err := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {aliceIBAN}, "p-bob": {bobIBAN}})
+	accounts, err := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: aliceIBAN, Owner: "p-alice", Partner: "acme"}, {IBAN: bobIBAN, Owner: "p-bob", Partner: "acme"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func newPSD2EnvLogging(t testing.TB, opts httpapi.PSD2Options, logs *challengete
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := httpapi.NewPSD2Tokens([]string{partner}, []string{bank})
+	auth, err := httpapi.NewPSD2Tokens(map[string][]string{"acme": {partner}}, []string{bank})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +262,8 @@ func TestPSD2PatchFlow(t *testing.T) {
 func TestPSD2PatchMismatchesUntilFailed(t *testing.T) {
 	e := newPSD2Env(t, httpapi.PSD2Options{})
 	id := e.create()
-	for range 3 {
-		e.wantError(e.patch(id, "p-bob"), 400, "invalid_request", "Invalid Request",
+	for _, person := range []string{"p-bob", "p-nobody", "p-mallory"} {
+		e.wantError(e.patch(id, person), 400, "invalid_request", "Invalid Request",
 			"The IBAN requested by the TPP does not belong to the specified person.")
 	}
 	if got := e.call("GET", "/v1/psd2/challenges/"+id, partner, ""); got.body["status"] != "failed" {
@@ -332,14 +332,17 @@ func TestPSD2RequestErrors(t *testing.T) {
 	}
 }
 
-func TestPSD2InternalErrorsLeakNothing(t *testing.T) {
+func TestPSD2StoreErrorsLeakNothing(t *testing.T) {
 	e := newPSD2Env(t, httpapi.PSD2Options{})
 	id := e.create()
 	e.store.mu.Lock()
 	e.store.fail = errors.New("dial tcp 10.1.2.3:6379: connection refused")
 	e.store.mu.Unlock()
 	r := e.patch(id, "p-alice")
-	e.wantError(r, 500, "generic_error", "Generic Error", "An unexpected error occurred.")
+	e.wantError(r, 503, "service_unavailable", "Service Unavailable", "The service is unavailable; nothing was changed. Retry later.")
+	if r.header.Get("Retry-After") != "1" {
+		t.Errorf("a 503 without Retry-After: %v", r.header)
+	}
 	if strings.Contains(r.raw, "10.1.2.3") {
 		t.Fatalf("the body leaks the cause: %s", r.raw)
 	}
@@ -411,10 +414,10 @@ func TestPSD2ConcurrentPatchesYieldOneRedirect(t *testing.T) {
 }
 
 func TestNewPSD2TokensRejectsWeakTokens(t *testing.T) {
-	if _, err := httpapi.NewPSD2Tokens([]string{"short"}, nil); err == nil {
+	if _, err := httpapi.NewPSD2Tokens(map[string][]string{"acme": {"short"}}, nil); err == nil {
 		t.Error("accepted a short token")
 	}
-	if _, err := httpapi.NewPSD2Tokens([]string{partner}, []string{partner}); err == nil {
+	if _, err := httpapi.NewPSD2Tokens(map[string][]string{"acme": {partner}}, []string{partner}); err == nil {
 		t.Error("accepted one token for two callers")
 	}
 }

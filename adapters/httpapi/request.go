@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"mime"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 	"github.com/rs/zerolog"
@@ -83,8 +83,8 @@ func newValidator() *validator.Validate {
 
 // decodeJSON reads one JSON object from r's body into dst and validates it.
 // It refuses media types other than JSON (a missing Content-Type is taken
-// as JSON), bodies over maxBytes, anything after the object, and values of
-// the wrong type, naming the field where it can.
+// as JSON) and bodies that are not strictly what dst takes (see decode.go),
+// naming the field where it can.
 func decodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v *validator.Validate, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -92,34 +92,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, v *valid
 			return fmt.Errorf("%w: %.100q", errUnsupportedMediaType, ct)
 		}
 	}
-	if err := readJSON(w, r, maxBytes, dst); err != nil {
+	if err := decodeBody(w, r, "application/json", maxBytes, dst); err != nil {
 		return err
 	}
 	if err := v.Struct(dst); err != nil {
 		return validationError(err)
 	}
 	return nil
-}
-
-// readJSON reads one JSON value from r's body into dst, refusing bodies
-// over maxBytes, anything after the value, and values of the wrong type.
-func readJSON(w http.ResponseWriter, r *http.Request, maxBytes int64, dst any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBytes))
-	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if tooLarge(err) {
-			return errBodyTooLarge
-		}
-		return &inputError{Message: "Request body must hold one JSON object and nothing after it."}
-	}
-	return nil
-}
-
-func tooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
 }
 
 // guard serves an endpoint: it answers serve's error, or a panic, with
@@ -140,37 +119,6 @@ func guard(log *zerolog.Logger, fail func(http.ResponseWriter, *http.Request, er
 			fail(w, r, err)
 		}
 	})
-}
-
-func jsonError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case tooLarge(err):
-		return errBodyTooLarge
-	case errors.Is(err, io.EOF):
-		return &inputError{Message: "Request body is empty."}
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return &inputError{Field: typeErr.Field, Message: "must be a " + jsonKind(typeErr.Type)}
-	case errors.As(err, &typeErr):
-		return &inputError{Message: "Request body must be a JSON object."}
-	default:
-		return &inputError{Message: "Request body is not valid JSON."}
-	}
-}
-
-func jsonKind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "string"
-	case reflect.Bool:
-		return "boolean"
-	case reflect.Slice, reflect.Array:
-		return "list"
-	case reflect.Struct, reflect.Map:
-		return "JSON object"
-	default:
-		return "number"
-	}
 }
 
 // validationError turns the first failing field into an inputError; fields
@@ -239,12 +187,26 @@ func encodeJSON(buf *bytes.Buffer, v any) error {
 	return nil
 }
 
-// setRetryAfter tells a throttled client when to come back.
-func setRetryAfter(w http.ResponseWriter, err error) {
+// setRetryAfter tells a throttled client, or one refused while the store
+// is unavailable (status 503), when to come back.
+func setRetryAfter(w http.ResponseWriter, err error, status int) {
 	var te *challenge.ThrottledError
-	if errors.As(err, &te) {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(te.RetryAfter.Seconds()))))
+	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(te.RetryAfter.Seconds())))))
+	case status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
 	}
+}
+
+// pathID returns the path value name, refusing one that is not valid
+// UTF-8: no ID this package issues is.
+func pathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	if !utf8.ValidString(v) {
+		return "", &inputError{Field: name, Message: "is not valid UTF-8"}
+	}
+	return v, nil
 }
 
 // clip bounds a client-supplied string before it reaches a log line.

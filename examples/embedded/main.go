@@ -34,7 +34,7 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 	}
 
 	// A PSD2 consent challenge.
-	accounts, err := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {"DE02120300000000202051"}})
+	accounts, err := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	if err != nil {
 		return err
 	}
@@ -51,10 +51,10 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 		return err
 	}
 	fmt.Fprintf(out, "psd2: created, %s\n", c.Status)
-	if _, err := consent.EnterCredentials(ctx, c.ID, "p-mallory"); errors.Is(err, psd2.ErrIBANNotOwned) {
+	if _, err := consent.EnterCredentials(ctx, "acme", c.ID, "p-mallory"); errors.Is(err, psd2.ErrIBANNotOwned) {
 		fmt.Fprintln(out, "psd2: p-mallory does not own the IBAN (1 attempt counted)")
 	}
-	if c, err = consent.EnterCredentials(ctx, c.ID, "p-alice"); err != nil {
+	if c, err = consent.EnterCredentials(ctx, "acme", c.ID, "p-alice"); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "psd2: p-alice logged in, %s\n", c.Status)

@@ -38,7 +38,7 @@ func server(client redis.UniversalClient) (*httptest.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := psd2.NewMemoryAccounts(map[string][]string{"p-alice": {"DE02120300000000202051"}})
+	accounts, err := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func server(client redis.UniversalClient) (*httptest.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := httpapi.NewPSD2Tokens([]string{"fleet-partner-token"}, []string{"fleet-bank-token"})
+	auth, err := httpapi.NewPSD2Tokens(map[string][]string{"acme": {"fleet-partner-token"}}, []string{"fleet-bank-token"})
 	if err != nil {
 		return nil, err
 	}

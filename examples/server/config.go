@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/challengekit/challengekit/adapters/httpapi"
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -28,8 +30,10 @@ type config struct {
 	logLevel          zerolog.Level
 	redirectBase      string
 	demoOutbox        string
-	demoLoadUsers     int             // authn users load-0 … for load tests
-	otpKey            []byte          // nil: drawn at start
+	demoLoadUsers     int    // authn users load-0 … for load tests
+	otpKey            []byte // nil: drawn at start
+	limits            challenge.Limits
+	clientAddress     httpapi.ClientAddress
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
 }
 
@@ -55,6 +59,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	otpKey := str("otp-key", "", "hex key (32 bytes or more) for one-time-code hashes, shared by a fleet; random if empty")
 	loadUsers := str("demo-load-users", "0", "also register this many authn users load-0, load-1, … with ChallengeOMATOTP on the demo secret, for load tests")
 	headerTimeout := str("read-header-timeout", "5s", "how long a client may take to send its request headers")
+	callerStarts := str("caller-starts", rateString(challenge.DefaultCallerStarts), "challenges each caller (agent, partner, session) may open: N/DURATION, a burst of N refilled over DURATION")
+	sourceStarts := str("source-starts", rateString(challenge.DefaultSourceStarts), "challenges each end-user address may open, per caller: N/DURATION")
+	freeFailures := str("free-failures", strconv.Itoa(challenge.DefaultFreeFailures), "failures a (user, address) pair makes before holds (1 s, doubling to 15 min) begin")
+	subjectFailures := str("subject-failures", rateString(challenge.DefaultSubjectFailures), "hard cap of a user's failures from every address: N/DURATION, at most N in any DURATION")
+	deliveries := str("deliveries", rateString(challenge.DefaultDeliveries), "codes and pushes each destination may get: N/DURATION, at most N in any DURATION")
+	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
+	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -82,6 +93,40 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		}
 		c.otpKey = key
 	}
+	for _, r := range []struct {
+		name, raw string
+		dst       *challenge.Rate
+	}{{"caller-starts", *callerStarts, &c.limits.CallerStarts}, {"source-starts", *sourceStarts, &c.limits.SourceStarts},
+		{"subject-failures", *subjectFailures, &c.limits.SubjectFailures}, {"deliveries", *deliveries, &c.limits.Deliveries}} {
+		rate, err := parseRate(r.raw)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-%s: %w", r.name, err))
+		}
+		*r.dst = rate
+	}
+	if n, err := strconv.Atoi(*freeFailures); err != nil || n < 1 {
+		errs = append(errs, fmt.Errorf("-free-failures: %q is not a positive number", *freeFailures))
+	} else {
+		c.limits.FreeFailures = n
+	}
+	if _, err := c.limits.WithDefaults(); err != nil {
+		errs = append(errs, err)
+	}
+	c.clientAddress.Header = *ipHeader
+	for _, cidr := range strings.Split(*proxies, ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("-trusted-proxies: %q is not a network in CIDR notation", cidr))
+			continue
+		}
+		c.clientAddress.TrustedProxies = append(c.clientAddress.TrustedProxies, p.Masked())
+	}
+	if (c.clientAddress.Header == "") != (len(c.clientAddress.TrustedProxies) == 0) {
+		errs = append(errs, errors.New("-client-ip-header and -trusted-proxies go together"))
+	}
 	if n, err := strconv.Atoi(*loadUsers); err != nil || n < 0 || n > maxDemoLoadUsers {
 		errs = append(errs, fmt.Errorf("-demo-load-users: %q is not a number from 0 to %d", *loadUsers, maxDemoLoadUsers))
 	} else {
@@ -99,4 +144,28 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		errs = append(errs, fmt.Errorf("-store: unknown store %q (memory, redis or postgres)", c.store))
 	}
 	return c, errors.Join(errs...)
+}
+
+// parseRate reads "N/DURATION", as "30/1m".
+func parseRate(s string) (challenge.Rate, error) {
+	n, per, ok := strings.Cut(s, "/")
+	events, err1 := strconv.Atoi(n)
+	d, err2 := time.ParseDuration(per)
+	if !ok || err1 != nil || err2 != nil || events < 1 || d <= 0 {
+		return challenge.Rate{}, fmt.Errorf("%q is not N/DURATION, as 30/1m", s)
+	}
+	return challenge.Rate{Events: events, Per: d}, nil
+}
+
+// rateString writes r as parseRate reads it, its period in whole hours or
+// minutes where it can be ("5/1h", not "5/1h0m0s").
+func rateString(r challenge.Rate) string {
+	per := r.Per.String()
+	switch {
+	case r.Per%time.Hour == 0:
+		per = strconv.Itoa(int(r.Per/time.Hour)) + "h"
+	case r.Per%time.Minute == 0:
+		per = strconv.Itoa(int(r.Per/time.Minute)) + "m"
+	}
+	return strconv.Itoa(r.Events) + "/" + per
 }

@@ -6,22 +6,31 @@ import (
 	"io"
 
 	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/psd2"
 	"github.com/challengekit/challengekit/questions"
 )
 
-// Demo credentials and data (API.md §4).
+// Demo credentials and data.
 const (
-	demoPartnerToken = "demo-partner-token"
-	demoBankToken    = "demo-bank-token"
-	demoBusiness     = "acmepaymentscorp"
-	demoAlice        = "9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp"
-	demoBob          = "eceffbe3-3386-495b-80d3-7526f0eb0edc.acmepaymentscorp"
-	demoAdmin        = "admin.acmepaymentscorp"
+	demoPartnerToken  = "demo-partner-token"
+	demoPartner2Token = "demo-partner2-token"
+	demoBankToken     = "demo-bank-token"
+	demoBusiness      = "acmepaymentscorp"
+	demoAlice         = "9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp"
+	demoBob           = "eceffbe3-3386-495b-80d3-7526f0eb0edc.acmepaymentscorp"
+	demoAdmin         = "admin.acmepaymentscorp"
 )
 
-var demoAccounts = map[string][]string{
-	"p-alice": {"DE02120300000000202051"},
-	"p-bob":   {"DE02500105170137075030"},
+// The PSD2 partners: acme's customers are alice and bob, globex's carol.
+var demoPartnerTokens = map[string][]string{
+	"acme":   {demoPartnerToken},
+	"globex": {demoPartner2Token},
+}
+
+var demoAccounts = []psd2.Account{
+	{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"},
+	{IBAN: "DE02500105170137075030", Owner: "p-bob", Partner: "acme"},
+	{IBAN: "GB33BUKB20201555555555", Owner: "p-carol", Partner: "globex"},
 }
 
 var demoSessions = []httpapi.Session{
@@ -61,16 +70,18 @@ func seedQuestions(ctx context.Context, svc *questions.Service) error {
 func printDemo(w io.Writer, addr string, cfg *config) {
 	fmt.Fprintf(w, `challengekit demo server on http://%s (store: %s)
 
-PSD2 consent challenges (API.md §1), challenges live %v
-  partner:  Authorization: Bearer %s
-  bank:     Authorization: Bearer %s
-  accounts: p-alice owns DE02120300000000202051
-            p-bob   owns DE02500105170137075030
+PSD2 consent challenges, challenges live %v
+  partner acme:   Authorization: Bearer %s
+  partner globex: Authorization: Bearer %s
+  bank:           Authorization: Bearer %s
+  accounts: p-alice owns DE02120300000000202051 (acme)
+            p-bob   owns DE02500105170137075030 (acme)
+            p-carol owns GB33BUKB20201555555555 (globex)
   redirect: %s?consent_challenge=<one-time token>
 
-Security questions (API.md §3), business %s, 3 answers required; alice enrolled
+Security questions, business %s, 3 answers required; alice enrolled
 (Dubai, Blue, Bucktastic)
-`, addr, cfg.store, cfg.psd2TTL, demoPartnerToken, demoBankToken, cfg.redirectBase, demoBusiness)
+`, addr, cfg.store, cfg.psd2TTL, demoPartnerToken, demoPartner2Token, demoBankToken, cfg.redirectBase, demoBusiness)
 	for _, s := range demoSessions {
 		role := ""
 		if s.Caller.SiteAdmin {
@@ -84,7 +95,7 @@ Security questions (API.md §3), business %s, 3 answers required; alice enrolled
 		outbox = "written to " + cfg.demoOutbox
 	}
 	fmt.Fprintf(w, `
-Factor transactions (API.md §2), transactions live %v
+Factor transactions, transactions live %v
   agent: HTTP Basic %s / %s
   alice: ChallengeOMATOTP (base32 secret %s; go run ./examples/totp %s)
          ChallengeKBA (her security answers above)

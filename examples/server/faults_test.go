@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
@@ -19,16 +18,20 @@ import (
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
 
-// faultStore is a store that fails on demand: the named operations return
-// errDown, or, with "timeout", every operation reports a timeout as a store
-// client would after its deadline (without the test waiting for one).
+// faultStore is a store that fails on demand. set names operations
+// ("create", "get", "update") that fail before reaching the store, as when
+// the connection is refused: nothing is written and the store says so
+// (challenge.ErrUnavailable). timeoutNextWrite makes the next write of a
+// kind take effect and then report a timeout, as a store client does when
+// its deadline passes after the server applied the command.
 type faultStore struct {
 	challenge.Store
-	mu   sync.Mutex
-	fail map[string]bool
+	mu      sync.Mutex
+	fail    map[string]bool
+	timeout string // kind whose next write is applied, then reported as timed out
 }
 
-var errDown = errors.New("store unreachable: connection refused")
+var errDown = errors.New("dial tcp 127.0.0.1:6379: connect: connection refused")
 
 func (f *faultStore) set(ops ...string) {
 	f.mu.Lock()
@@ -39,38 +42,59 @@ func (f *faultStore) set(ops ...string) {
 	}
 }
 
-func (f *faultStore) fault(op string) error {
+// timeoutNextWrite arms the fault for the next Create or Update of kind.
+func (f *faultStore) timeoutNextWrite(kind string) {
 	f.mu.Lock()
-	fail, timeout := f.fail[op], f.fail["timeout"]
-	f.mu.Unlock()
-	switch {
-	case timeout:
-		return fmt.Errorf("store %s: %w", op, context.DeadlineExceeded)
-	case fail:
-		return errDown
+	defer f.mu.Unlock()
+	f.timeout = kind
+}
+
+// armed reports whether a timeout armed by timeoutNextWrite has not fired.
+func (f *faultStore) armed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.timeout != ""
+}
+
+func (f *faultStore) refused(op string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail[op] {
+		return fmt.Errorf("store %s: %w: %w", op, challenge.ErrUnavailable, errDown)
 	}
 	return nil
 }
 
-func (f *faultStore) Create(ctx context.Context, r *challenge.Record) error {
-	if err := f.fault("create"); err != nil {
+// write runs a write, and reports a timeout after it if armed for kind.
+func (f *faultStore) write(op, kind string, apply func() error) error {
+	if err := f.refused(op); err != nil {
 		return err
 	}
-	return f.Store.Create(ctx, r)
+	f.mu.Lock()
+	timeout := f.timeout == kind
+	if timeout {
+		f.timeout = ""
+	}
+	f.mu.Unlock()
+	if err := apply(); err != nil || !timeout {
+		return err
+	}
+	return fmt.Errorf("store %s: i/o timeout after the write: %w", op, context.DeadlineExceeded)
+}
+
+func (f *faultStore) Create(ctx context.Context, r *challenge.Record) error {
+	return f.write("create", r.Kind, func() error { return f.Store.Create(ctx, r) })
 }
 
 func (f *faultStore) Get(ctx context.Context, kind, id string) (*challenge.Record, error) {
-	if err := f.fault("get"); err != nil {
+	if err := f.refused("get"); err != nil {
 		return nil, err
 	}
 	return f.Store.Get(ctx, kind, id)
 }
 
 func (f *faultStore) Update(ctx context.Context, r *challenge.Record) error {
-	if err := f.fault("update"); err != nil {
-		return err
-	}
-	return f.Store.Update(ctx, r)
+	return f.write("update", r.Kind, func() error { return f.Store.Update(ctx, r) })
 }
 
 type faultEnv struct {
@@ -92,7 +116,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 		t.Fatal(err)
 	}
 	cfg.clock = clock
-	mux, err := newMux(context.Background(), e.store, cfg, zerolog.New(e.logs).Level(zerolog.DebugLevel))
+	mux, err := newMux(context.Background(), e.store, nil, cfg, zerolog.New(e.logs).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,10 +140,15 @@ func (e *faultEnv) exchange(method, path, body string, headers ...string) *httpt
 // do sends a request and decodes its JSON answer.
 func (e *faultEnv) do(method, path, body string, headers ...string) (int, map[string]any) {
 	e.t.Helper()
-	rec := e.exchange(method, path, body, headers...)
+	return e.decode(e.exchange(method, path, body, headers...))
+}
+
+// decode decodes a recorded JSON answer.
+func (e *faultEnv) decode(rec *httptest.ResponseRecorder) (int, map[string]any) {
+	e.t.Helper()
 	var out map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		e.t.Fatalf("%s %s: %d, not a JSON body: %q", method, path, rec.Code, rec.Body)
+		e.t.Fatalf("%d, not a JSON body: %q", rec.Code, rec.Body)
 	}
 	return rec.Code, out
 }
@@ -134,10 +163,10 @@ func (e *faultEnv) record(kind, id string) *challenge.Record {
 	return r
 }
 
-func (e *faultEnv) want5xx(status int, body map[string]any, field, value string) {
+func (e *faultEnv) want503(status int, body map[string]any, field, value string) {
 	e.t.Helper()
-	if status != 500 || fmt.Sprint(body[field]) != value {
-		e.t.Fatalf("with the store failing: %d %v; want 500 with %s %s", status, body, field, value)
+	if status != 503 || fmt.Sprint(body[field]) != value {
+		e.t.Fatalf("with the store failing: %d %v; want 503 with %s %s", status, body, field, value)
 	}
 }
 
@@ -147,24 +176,24 @@ func TestPSD2SurvivesStoreFaults(t *testing.T) {
 	create := `{"iban":"DE02120300000000202051","tpp_name":"Acme"}`
 	e.store.set("create")
 	status, body := e.do("POST", "/v1/psd2/challenges", create, bankAuth...)
-	e.want5xx(status, body, "code", "generic_error")
+	e.want503(status, body, "code", "service_unavailable")
 	e.store.set()
 	status, body = e.do("POST", "/v1/psd2/challenges", create, bankAuth...)
 	if status != 201 {
 		t.Fatalf("create after the fault: %d %v", status, body)
 	}
 	id := body["id"].(string)
-	for _, op := range []string{"get", "update", "timeout"} {
+	for _, op := range []string{"get", "update"} {
 		e.store.set(op)
 		status, body = e.do("PATCH", "/v1/psd2/challenges/"+id, `{"person_id":"p-alice"}`, partnerAuth...)
-		e.want5xx(status, body, "code", "generic_error")
+		e.want503(status, body, "code", "service_unavailable")
 		if r := e.record("psd2", id); r.State != "pending" || r.Version != 1 || r.Subject != "" {
 			t.Fatalf("a failed PATCH (%s) changed the record: %+v", op, r)
 		}
 	}
 	e.store.set("update")
 	status, body = e.do("PATCH", "/v1/psd2/challenges/"+id, `{"person_id":"p-bob"}`, partnerAuth...)
-	e.want5xx(status, body, "code", "generic_error")
+	e.want503(status, body, "code", "service_unavailable")
 	if r := e.record("psd2", id); r.Attempts != 0 {
 		t.Fatalf("a mismatch whose save failed was counted: %+v", r)
 	}
@@ -174,7 +203,7 @@ func TestPSD2SurvivesStoreFaults(t *testing.T) {
 	}
 	e.store.set("update")
 	status, body = e.do("POST", "/v1/psd2/challenges/"+id+"/second_factor", `{"result":"success"}`, bankAuth...)
-	e.want5xx(status, body, "code", "generic_error")
+	e.want503(status, body, "code", "service_unavailable")
 	if r := e.record("psd2", id); r.State != "redirected" {
 		t.Fatalf("a failed second factor changed the record: %+v", r)
 	}
@@ -189,7 +218,7 @@ func TestAuthnSurvivesStoreFaults(t *testing.T) {
 	agent := []string{"Authorization", "Basic ZGVtby1hZ2VudDpkZW1vLWFnZW50LXNlY3JldA=="} // demo-agent:demo-agent-secret
 	e.store.set("create")
 	status, body := e.do("POST", "/authn/v1", `{"userInfo":{"userId":"alice"}}`, agent...)
-	if status != 500 || body["statusInfo"].(map[string]any)["code"] != "INTERNAL_ERROR" {
+	if status != 503 || body["statusInfo"].(map[string]any)["code"] != "SERVICE_UNAVAILABLE" {
 		t.Fatalf("POST with the store failing: %d %v", status, body)
 	}
 	e.store.set()
@@ -201,7 +230,7 @@ func TestAuthnSurvivesStoreFaults(t *testing.T) {
 	for _, op := range []string{"get", "update"} {
 		e.store.set(op)
 		status, body = put(`"challengeop":"Init","challengedata":{"factorKey":"ChallengeOMATOTP"}`)
-		if status != 500 {
+		if status != 503 {
 			t.Fatalf("Init with %s failing: %d %v", op, status, body)
 		}
 	}
@@ -214,17 +243,15 @@ func TestAuthnSurvivesStoreFaults(t *testing.T) {
 	nonce = body["nonce"].(string)
 	code, _ := totp.GenerateCode(demoTOTPSecret, e.clock.Now())
 	e.store.set("update")
-	if status, body = put(fmt.Sprintf(`"challengeop":"Validate","challengeAnswer":%q`, code)); status != 500 {
+	if status, body = put(fmt.Sprintf(`"challengeop":"Validate","challengeAnswer":%q`, code)); status != 503 {
 		t.Fatalf("Validate with updates failing: %d %v", status, body)
 	}
 	if r := e.record("authn", tx); r.State != "initiated" || r.Attempts != 0 {
 		t.Fatalf("a failed Validate changed the transaction: %+v", r)
 	}
 	e.store.set()
-	// The code may have been claimed by the replay guard before the save
-	// failed (failing closed); the next step's code works.
-	e.clock.Advance(30 * time.Second)
-	code, _ = totp.GenerateCode(demoTOTPSecret, e.clock.Now())
+	// The replay guard has claimed the code for this transaction: the same
+	// code, asked again by it, passes.
 	status, body = put(fmt.Sprintf(`"challengeop":"Validate","challengeAnswer":%q`, code))
 	if status != 200 || strings.Contains(fmt.Sprint(body["statusInfo"]), "not correct") {
 		t.Fatalf("Validate after the fault: %d %v", status, body)
@@ -241,7 +268,7 @@ func TestQuestionsSurviveStoreFaults(t *testing.T) {
 	for _, op := range []string{"get", "update"} {
 		e.store.set(op)
 		status, body := e.do("PUT", path, newSet, alice...)
-		if status != 500 || body["Code"] != float64(500) {
+		if status != 503 || body["Code"] != float64(503) {
 			t.Fatalf("PUT with %s failing: %d %v", op, status, body)
 		}
 		if after := e.record("questions_enrollment", demoAlice); after.Version != before.Version {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,7 +15,8 @@ import (
 
 // TestHostileRequestsGetA4xxAndChangeNothing sends malformed and hostile
 // requests to every API: each is answered with a 4xx in its endpoint's
-// format, never a 5xx, and a challenge created first is left as it was.
+// format, never a 5xx, and a challenge created first is left exactly as it
+// was.
 func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 	e := newFaultEnv(t)
 	bank := []string{"Authorization", "Bearer " + demoBankToken}
@@ -24,9 +26,11 @@ func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 	_, created := e.do("POST", "/v1/psd2/challenges", `{"iban":"DE02120300000000202051","tpp_name":"Acme"}`, bank...)
 	id := created["id"].(string)
 	before := e.record("psd2", id)
+	enrolled := e.record("questions_enrollment", demoAlice)
 
 	deep := strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000)
 	deepObject := strings.Repeat(`{"a":`, 20_000) + "1" + strings.Repeat("}", 20_000)
+	xmlAlice := append([]string{"Content-Type", "application/xml"}, alice...)
 	for _, tc := range []struct {
 		name, method, path, body string
 		headers                  []string
@@ -41,9 +45,14 @@ func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 		{"a huge correlationId", "PUT", "/authn/v1", `{"correlationId":"` + strings.Repeat("x", 10_000) + `","challengeop":"Init","challengedata":{"factorKey":"ChallengeOMATOTP"}}`, agent},
 		{"a number where a string goes", "PUT", "/authn/v1", `{"correlationId":1,"challengeop":"Init"}`, agent},
 		{"a NUL in a JSON string", "POST", "/v1/psd2/challenges", `{"iban":"DE02120300000000202051","tpp_name":"A\u0000B"}`, bank},
-		{"XML with a DOCTYPE", "PUT", "/api/users/" + demoAlice + "/challenges", `<!DOCTYPE x SYSTEM "file:///etc/passwd"><UserIdentificationChallenges>&x;</UserIdentificationChallenges>`,
-			append([]string{"Content-Type", "application/xml"}, alice...)},
+		{"XML with a DOCTYPE", "PUT", "/api/users/" + demoAlice + "/challenges", `<!DOCTYPE x SYSTEM "file:///etc/passwd"><UserIdentificationChallenges>&x;</UserIdentificationChallenges>`, xmlAlice},
 		{"an oversized body", "PUT", "/api/users/" + demoAlice + "/challenges", `{"UserIdentificationChallenge":[` + strings.Repeat(`{"ChallengeCode":"a","Answer":"b"},`, 5000) + `{}]}`, alice},
+		{"a repeated XML element", "PUT", "/api/users/" + demoAlice + "/challenges", `<UserIdentificationChallenges><UserIdentificationChallenge>
+			<ChallengeCode>com.soa.challenge.question.color</ChallengeCode><Answer>Green</Answer><Answer>Purple</Answer>
+			</UserIdentificationChallenge></UserIdentificationChallenges>`, xmlAlice},
+		{"invalid UTF-8 in XML", "PUT", "/api/users/" + demoAlice + "/challenges", "<UserIdentificationChallenges><UserIdentificationChallenge>" +
+			"<ChallengeCode>com.soa.challenge.question.color</ChallengeCode><Answer>Gr\xffen</Answer></UserIdentificationChallenge></UserIdentificationChallenges>", xmlAlice},
+		{"a lone surrogate escape", "PATCH", "/v1/psd2/challenges/" + id, `{"person_id":"p-\udc00"}`, partner},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
@@ -61,13 +70,101 @@ func TestHostileRequestsGetA4xxAndChangeNothing(t *testing.T) {
 			}
 		})
 	}
-	// Two of the requests are well-formed PATCHes naming someone who does not
-	// own the IBAN (the duplicate key resolves to the last value; invalid
-	// UTF-8 decodes to U+FFFD): they count as failed attempts, as they must.
-	// Nothing else may have changed.
 	after := e.record("psd2", id)
-	if after.State != before.State || after.Subject != "" || after.Attempts != 2 || string(after.Data) != string(before.Data) {
-		t.Fatalf("the hostile requests changed the challenge beyond two counted attempts: %+v", after)
+	if after.Version != before.Version || after.Attempts != 0 || string(after.Data) != string(before.Data) {
+		t.Fatalf("the hostile requests changed the challenge: %+v", after)
+	}
+	if got := e.record("questions_enrollment", demoAlice); got.Version != enrolled.Version {
+		t.Fatal("the hostile requests changed alice's answers")
+	}
+}
+
+// TestOneBodyHasOneReading: a body that parsers could read two ways (a
+// repeated member, a member in another case, a number out of range) is
+// refused with the field named, or read the one strict way.
+func TestOneBodyHasOneReading(t *testing.T) {
+	e := newFaultEnv(t)
+	message := func(body map[string]any) string { return str(body, "statusInfo", "message") }
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"a repeated member", `{"userInfo":{"userId":"load-61","userId":"alice"}}`, `userInfo.userId: is given more than once`},
+		{"a repeated object", `{"userInfo":{"userId":"alice"},"userInfo":{"userId":"bob"}}`, `userInfo: is given more than once`},
+		{"a lifetime that would wrap", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":18446744074}`, `timeToLiveInSec: must be between 1 and 3600`},
+		{"a lifetime too long", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":3601}`, `timeToLiveInSec: must be between 1 and 3600`},
+		{"a zero lifetime", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":0}`, `timeToLiveInSec: must be between 1 and 3600`},
+		{"a negative lifetime", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":-5}`, `timeToLiveInSec: must be between 1 and 3600`},
+		{"a lifetime beyond int64", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":1e30}`, `timeToLiveInSec: must be an integer in range`},
+		{"an address that is none", `{"userInfo":{"userId":"alice"},"context":{"ipAddress":"localhost"}}`, `context.ipAddress: is not an IP address`},
+		{"invalid UTF-8", "{\"userInfo\":{\"userId\":\"al\xffice\"}}", `Request body is not valid UTF-8.`},
+	} {
+		status, body := e.do("POST", "/authn/v1", tc.body, agentAuth...)
+		if status != 400 || message(body) != tc.want {
+			t.Errorf("%s: %d %v; want 400 %q", tc.name, status, body, tc.want)
+		}
+	}
+	// Member names match exactly: "UserId" is not "userId" and is ignored.
+	status, body := e.do("POST", "/authn/v1", `{"userInfo":{"userId":"nobody-we-know","UserId":"alice"}}`, agentAuth...)
+	if status != 200 || str(body, "statusInfo", "status") != "pending identification" {
+		t.Fatalf("a member in another case: %d %v; want it ignored", status, body)
+	}
+	// XML alike: a repeated element is named.
+	rec := e.exchange("POST", "/authn/v1", `<AuthnRequest><userInfo><userId>load-61</userId><userId>alice</userId></userInfo></AuthnRequest>`,
+		append([]string{"Content-Type", "application/xml"}, agentAuth...)...)
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "<message>AuthnRequest.userInfo.userId: is given more than once</message>") {
+		t.Fatalf("a repeated XML element: %d %s", rec.Code, rec.Body)
+	}
+	// A lifetime in range is taken.
+	if status, body := e.do("POST", "/authn/v1", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":60}`, agentAuth...); status != 200 {
+		t.Fatalf("a lifetime of 60 s: %d %v", status, body)
+	}
+}
+
+// TestEveryPathUnderTheAPIsAnswersTheAPIsOwn404: paths under the APIs'
+// prefixes that name no resource, whatever their spelling, get the API's
+// JSON 404, never a redirect or plain text.
+func TestEveryPathUnderTheAPIsAnswersTheAPIsOwn404(t *testing.T) {
+	e := newFaultEnv(t)
+	_, c := e.do("POST", "/v1/psd2/challenges", `{"iban":"DE02120300000000202051","tpp_name":"Acme"}`, bankAuth...)
+	id := c["id"].(string)
+	for _, tc := range []struct {
+		method, path, field, want string
+		headers                   []string
+	}{
+		{"GET", "/V1/psd2/challenges/" + id, "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/PSD2/challenges/" + id, "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/psd2/challenges/" + id + "/", "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/psd2//challenges/" + id, "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/psd2/./challenges/" + id, "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/psd2/x/../challenges/" + id, "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/psd2", "code", "model_not_found", partnerAuth},
+		{"GET", "/v1/psd2/Challenges/" + id, "code", "model_not_found", partnerAuth},
+		{"POST", "/authn/v1/", "statusInfo", "NOT_FOUND", agentAuth},
+		{"POST", "/AUTHN/v1", "statusInfo", "NOT_FOUND", agentAuth},
+		{"POST", "//authn/v1", "statusInfo", "NOT_FOUND", agentAuth},
+		{"POST", "/authn/v1/extra", "statusInfo", "NOT_FOUND", agentAuth},
+		{"GET", "/api/users/" + demoAlice + "/challenges/", "Code", "404", aliceAuth},
+		{"GET", "/API/users/" + demoAlice + "/challenges", "Code", "404", aliceAuth},
+		{"GET", "/api/users/" + demoAlice + "//challenges", "Code", "404", aliceAuth},
+		{"GET", "/api/businesses/acmepaymentscorp/challenges/more", "Code", "404", nil},
+	} {
+		req := httptest.NewRequest(tc.method, "/", strings.NewReader(`{}`))
+		req.URL.Path = tc.path // as sent, not cleaned
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(tc.headers); i += 2 {
+			req.Header.Set(tc.headers[i], tc.headers[i+1])
+		}
+		rec := httptest.NewRecorder()
+		e.mux.ServeHTTP(rec, req)
+		var body map[string]any
+		err := json.Unmarshal(rec.Body.Bytes(), &body)
+		got := fmt.Sprint(body[tc.field])
+		if m, ok := body[tc.field].(map[string]any); ok {
+			got = fmt.Sprint(m["code"])
+		}
+		if rec.Code != 404 || err != nil || got != tc.want || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %q %s; want the API's JSON 404", tc.method, tc.path, rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+		}
 	}
 }
 

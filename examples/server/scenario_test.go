@@ -28,7 +28,7 @@ func TestScenarios(t *testing.T) {
 			if err != nil {
 				return nil, err
 			}
-			return newMux(context.Background(), store, cfg, zerolog.Nop())
+			return newMux(context.Background(), store, nil, cfg, zerolog.Nop())
 		},
 	}.Run(t)
 }

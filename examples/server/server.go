@@ -29,12 +29,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := zerolog.New(stderr).Level(cfg.logLevel).With().Timestamp().Logger()
 
-	store, closeStore, err := openStore(ctx, cfg, log)
+	store, limiter, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	mux, err := newMux(ctx, store, cfg, log)
+	handler, err := newMux(ctx, store, limiter, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	srv := &http.Server{
-		Handler:           withDeadline(mux),
+		Handler:           withDeadline(handler),
 		ReadHeaderTimeout: cfg.readHeaderTimeout, // slow clients cannot hold connections
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      10 * time.Second,
@@ -76,14 +76,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// newMux builds the services over store, with their demo data, and the
-// handlers.
-func newMux(ctx context.Context, store challenge.Store, cfg *config, log zerolog.Logger) (*http.ServeMux, error) {
-	// One limiter for every flow: a subject that keeps failing one way is
-	// slowed down in all of them, briefly.
-	limiter, err := challenge.NewMemoryLimiter(challenge.LimiterOptions{Clock: cfg.clock})
-	if err != nil {
-		return nil, err
+// newMux builds the services over store and limiter (nil: a memory
+// limiter of cfg's limits), with their demo data, and the handler that
+// serves them all.
+func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (http.Handler, error) {
+	if limiter == nil {
+		var err error
+		if limiter, err = challenge.NewMemoryLimiter(cfg.limits, cfg.clock); err != nil {
+			return nil, err
+		}
 	}
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
@@ -97,7 +98,7 @@ func newMux(ctx context.Context, store challenge.Store, cfg *config, log zerolog
 	if err != nil {
 		return nil, err
 	}
-	auth, err := httpapi.NewPSD2Tokens([]string{demoPartnerToken}, []string{demoBankToken})
+	auth, err := httpapi.NewPSD2Tokens(demoPartnerTokens, []string{demoBankToken})
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,7 @@ func newMux(ctx context.Context, store challenge.Store, cfg *config, log zerolog
 	if err != nil {
 		return nil, err
 	}
-	questionsHandler, err := httpapi.NewQuestions(questionsSvc, sessions, httpapi.QuestionsOptions{Logger: log})
+	questionsHandler, err := httpapi.NewQuestions(questionsSvc, sessions, httpapi.QuestionsOptions{Logger: log, ClientAddress: cfg.clientAddress})
 	if err != nil {
 		return nil, err
 	}
@@ -140,5 +141,5 @@ func newMux(ctx context.Context, store challenge.Store, cfg *config, log zerolog
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
-	return mux, nil
+	return httpapi.StrictPaths(mux, psd2Handler, authnHandler, questionsHandler), nil
 }

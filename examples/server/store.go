@@ -24,14 +24,15 @@ const (
 	requestDeadline  = 5 * time.Second
 )
 
-// openStore opens the store cfg names and returns it with a function that
-// releases it.
-func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.Store, func(), error) {
+// openStore opens the store cfg names and returns it with the limiter that
+// goes with it (nil: newMux's memory limiter) and a function that releases
+// them.
+func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.Store, challenge.Limiter, func(), error) {
 	switch cfg.store {
 	case "redis":
 		opts, err := redis.ParseURL(cfg.redisURL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-redis-url: %w", err)
+			return nil, nil, nil, fmt.Errorf("-redis-url: %w", err)
 		}
 		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = storeDialTimeout, storeIOTimeout, storeIOTimeout
 		opts.MaxRetries = 1
@@ -39,38 +40,38 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.
 		s, err := redisstore.New(client, redisstore.Options{})
 		if err != nil {
 			_ = client.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := s.Load(ctx); err != nil {
 			// Not fatal: scripts load themselves on first use once Redis is up.
 			log.Warn().Err(err).Msg("redis unreachable at start; serving anyway")
 		}
-		return s, func() { _ = client.Close() }, nil
+		return s, nil, func() { _ = client.Close() }, nil
 	case "postgres":
 		pcfg, err := pgxpool.ParseConfig(cfg.postgresURL)
 		if err != nil {
-			return nil, nil, fmt.Errorf("-postgres-url: %w", err)
+			return nil, nil, nil, fmt.Errorf("-postgres-url: %w", err)
 		}
 		pcfg.ConnConfig.ConnectTimeout = storeDialTimeout
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		mctx, cancel := context.WithTimeout(ctx, requestDeadline)
 		defer cancel()
 		if err := pgstore.Migrate(mctx, pool); err != nil {
 			pool.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		s, err := pgstore.New(pool, pgstore.Options{})
 		if err != nil {
 			pool.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return s, pool.Close, nil
+		return s, nil, pool.Close, nil
 	default:
 		s, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.clock})
-		return s, func() {}, err
+		return s, nil, func() {}, err
 	}
 }
 

@@ -183,6 +183,20 @@ func (r *Reader) ReadBool() bool {
 	return v
 }
 
+// ReadUint8 reads one byte, as append(b, v) wrote it.
+func (r *Reader) ReadUint8() uint8 {
+	if r.err != nil {
+		return 0
+	}
+	if len(r.s) == 0 {
+		r.fail("truncated byte")
+		return 0
+	}
+	v := r.s[0]
+	r.s = r.s[1:]
+	return v
+}
+
 // Err returns the first error, or an error if input is left over.
 func (r *Reader) Err() error {
 	if r.err == nil && len(r.s) != 0 {

@@ -93,3 +93,13 @@ func decode(in []byte) (fields, error) {
 	v.items = r.ReadStrings()
 	return v, r.Err()
 }
+
+func TestUint8RoundTripsAndReportsTruncation(t *testing.T) {
+	r := binenc.NewReader([]byte{7, 0xfe}, 7)
+	if v := r.ReadUint8(); v != 0xfe || r.Err() != nil {
+		t.Fatalf("ReadUint8 = %#x, %v", v, r.Err())
+	}
+	if v := r.ReadUint8(); v != 0 || !errors.Is(r.Err(), binenc.ErrCorrupt) {
+		t.Fatalf("ReadUint8 past the end = %#x, %v; want ErrCorrupt", v, r.Err())
+	}
+}

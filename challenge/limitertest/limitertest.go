@@ -1,0 +1,136 @@
+// Package limitertest is the conformance suite every [challenge.Limiter]
+// must pass. A backend calls [Run] from its own tests:
+//
+//	func TestLimiterConformance(t *testing.T) {
+//		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
+//			l, err := mybackend.NewLimiter(client, cfg.Limits, cfg.Clock)
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return l
+//		})
+//	}
+//
+// Every case drives the limiter with a fake clock and fresh random keys, so
+// a limiter over a shared backend need not be emptied between cases, and
+// races [Racers] goroutines on one budget to show that none is over-spent.
+package limitertest
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/challengetest"
+)
+
+// Config is how the suite wants a limiter built for one case.
+type Config struct {
+	// Clock is the clock the limiter must read the time from.
+	Clock challenge.Clock
+	// Limits are the budgets the limiter must keep.
+	Limits challenge.Limits
+}
+
+// NewLimiter builds the limiter under test for one case. It may call
+// t.Cleanup to release what it opened, and t.Skip if its backend is
+// unavailable.
+type NewLimiter func(t *testing.T, cfg Config) challenge.Limiter
+
+// Limits are the budgets the suite configures: small, so that every case
+// runs in a few calls.
+var Limits = challenge.Limits{
+	CallerStarts:    challenge.Rate{Events: 10, Per: 10 * time.Second},
+	SourceStarts:    challenge.Rate{Events: 3, Per: 30 * time.Second},
+	FreeFailures:    3,
+	MinHold:         time.Second,
+	MaxHold:         8 * time.Second,
+	FailureWindow:   time.Minute,
+	SubjectFailures: challenge.Rate{Events: 10, Per: time.Hour},
+	Deliveries:      challenge.Rate{Events: 3, Per: time.Hour},
+}
+
+// Racers is how many goroutines race on one budget.
+const Racers = 64
+
+// Run runs every conformance case against limiters built by newLimiter,
+// each as a subtest.
+func Run(t *testing.T, newLimiter NewLimiter) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clock := challengetest.NewClock()
+			l := newLimiter(t, Config{Clock: clock, Limits: Limits})
+			c.run(t, &env{l: l, clock: clock, prefix: challenge.NewID()[:10] + "-"})
+		})
+	}
+}
+
+type env struct {
+	l      challenge.Limiter
+	clock  *challengetest.FakeClock
+	prefix string
+	n      int
+}
+
+// key returns a name no other case or run uses.
+func (e *env) key(what string) string {
+	e.n++
+	return fmt.Sprintf("%s%s-%d", e.prefix, what, e.n)
+}
+
+func (e *env) attempt(subject, source string) challenge.Attempt {
+	return challenge.Attempt{Kind: "limitertest", Subject: subject, Source: source}
+}
+
+// allowed fails t unless err is nil.
+func allowed(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v; want it allowed", what, err)
+	}
+}
+
+// refused fails t unless err is a *ThrottledError asking to wait exactly
+// want.
+func refused(t *testing.T, what string, err error, want time.Duration) {
+	t.Helper()
+	var te *challenge.ThrottledError
+	switch {
+	case err == nil:
+		t.Fatalf("%s: allowed; want it refused for %v", what, want)
+	case !errors.As(err, &te) || !errors.Is(err, challenge.ErrThrottled):
+		t.Fatalf("%s: %v; want a *challenge.ThrottledError matching ErrThrottled", what, err)
+	case te.RetryAfter != want:
+		t.Fatalf("%s: refused for %v; want %v", what, te.RetryAfter, want)
+	}
+}
+
+// race starts n goroutines at once, each running fn(i), and returns how
+// many returned nil; any error but a refusal fails t.
+func race(t *testing.T, n int, fn func(i int) error) int {
+	t.Helper()
+	errs := make([]error, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			errs[i] = fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	won := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, challenge.ErrThrottled):
+			t.Fatalf("racer %d: %v", i, err)
+		}
+	}
+	return won
+}
