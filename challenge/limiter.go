@@ -2,6 +2,8 @@ package challenge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -206,6 +208,19 @@ func (l Limits) Hold(n int) time.Duration {
 		return l.MinHold << k
 	}
 	return l.MaxHold
+}
+
+// KeyDigest names what a shared Limiter keeps a budget for (a caller, a
+// subject of a kind, a source, a destination) without naming anyone: the
+// first 128 bits of SHA-256 over the parts, each ended by a zero byte, in
+// hex. Backends use it so that their keys hold no personal data.
+func KeyDigest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // PairMemory is how long a limiter must keep a (subject, source) pair's

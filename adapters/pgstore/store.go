@@ -144,7 +144,7 @@ WHERE r.purge_at IS NOT NULL AND r.purge_at <= $3`,
 		rec.Kind, rec.ID, s.clock.Now(), string(rec.State), rec.Subject, rec.Attempts,
 		rec.CreatedAt, rec.UpdatedAt, nullable(rec.ExpiresAt), s.purgeAt(rec), data(rec))
 	if err != nil {
-		return fmt.Errorf("pgstore: create %s/%s: %w", rec.Kind, rec.ID, err)
+		return fmt.Errorf("pgstore: create %s/%s: %w", rec.Kind, rec.ID, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("pgstore: create %s/%s: %w", rec.Kind, rec.ID, challenge.ErrAlreadyExists)
@@ -167,7 +167,7 @@ func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 		return nil, fmt.Errorf("pgstore: get %s/%s: %w", kind, id, challenge.ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pgstore: get %s/%s: %w", kind, id, err)
+		return nil, fmt.Errorf("pgstore: get %s/%s: %w", kind, id, classify(err))
 	}
 	rec.State, rec.Version = challenge.State(state), uint64(version)
 	rec.CreatedAt, rec.UpdatedAt = rec.CreatedAt.UTC(), rec.UpdatedAt.UTC()
@@ -192,7 +192,7 @@ func (s *Store) Update(ctx context.Context, rec *challenge.Record) error {
 		rec.CreatedAt, rec.UpdatedAt, nullable(rec.ExpiresAt), s.purgeAt(rec), data(rec)).Scan(&current, &updated)
 	switch {
 	case err != nil:
-		return fmt.Errorf("pgstore: update %s/%s: %w", rec.Kind, rec.ID, err)
+		return fmt.Errorf("pgstore: update %s/%s: %w", rec.Kind, rec.ID, classify(err))
 	case current == nil:
 		return fmt.Errorf("pgstore: update %s/%s: %w", rec.Kind, rec.ID, challenge.ErrNotFound)
 	case updated == nil:
@@ -209,7 +209,7 @@ func (s *Store) Delete(ctx context.Context, kind, id string) error {
 	}
 	tag, err := s.db.Exec(ctx, `DELETE FROM challengekit_records WHERE kind = $1 AND id = $2 AND `+visible, kind, id, s.clock.Now())
 	if err != nil {
-		return fmt.Errorf("pgstore: delete %s/%s: %w", kind, id, err)
+		return fmt.Errorf("pgstore: delete %s/%s: %w", kind, id, classify(err))
 	}
 	if tag.RowsAffected() == 0 {
 		return fmt.Errorf("pgstore: delete %s/%s: %w", kind, id, challenge.ErrNotFound)
@@ -229,4 +229,15 @@ DELETE FROM challengekit_records WHERE ctid IN (
 		return 0, fmt.Errorf("pgstore: delete expired: %w", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// classify marks an error of a statement that never reached the server
+// (pgconn.SafeToRetry: no connection, or one that failed before the
+// statement was sent) with challenge.ErrUnavailable: nothing was written.
+// Any other error leaves a write's outcome unknown.
+func classify(err error) error {
+	if pgconn.SafeToRetry(err) {
+		return fmt.Errorf("%w: %w", challenge.ErrUnavailable, err)
+	}
+	return err
 }

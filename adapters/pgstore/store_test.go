@@ -75,11 +75,11 @@ func (tr *tracer) take() []string {
 	return out
 }
 
-// TestEveryOperationIsOneStatement counts the statements each operation
-// sends: one each, so one round trip once pgx has the statement cached.
-func TestEveryOperationIsOneStatement(t *testing.T) {
-	base := servicetest.Postgres(t)
-	migrated(t, base)
+// tracedPool returns a one-connection pool of the test PostgreSQL whose
+// statements tr records.
+func tracedPool(t *testing.T) (*pgxpool.Pool, *tracer) {
+	t.Helper()
+	servicetest.Postgres(t) // skips, or fails, without a server
 	cfg, err := pgxpool.ParseConfig(servicetest.PostgresURL())
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,15 @@ func TestEveryOperationIsOneStatement(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pool.Close()
+	t.Cleanup(pool.Close)
+	return pool, tr
+}
+
+// TestEveryOperationIsOneStatement counts the statements each operation
+// sends: one each, so one round trip once pgx has the statement cached.
+func TestEveryOperationIsOneStatement(t *testing.T) {
+	pool, tr := tracedPool(t)
+	migrated(t, pool)
 	clock := challengetest.NewClock()
 	s, _ := pgstore.New(pool, pgstore.Options{Clock: clock})
 	ctx := context.Background()
@@ -108,7 +116,7 @@ func TestEveryOperationIsOneStatement(t *testing.T) {
 		}
 	}
 	check("Create", s.Create(ctx, rec))
-	_, err = s.Get(ctx, "pgstore_test", id)
+	_, err := s.Get(ctx, "pgstore_test", id)
 	check("Get", err)
 	check("Update", s.Update(ctx, rec))
 	stale := *rec

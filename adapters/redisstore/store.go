@@ -5,7 +5,12 @@
 // Each record is one hash, under a key hash-tagged on the record's kind and
 // ID. A read is one HMGET; every write is one EVALSHA of a Lua script that
 // checks visibility and, for Update, the version, so a stale writer gets
-// challenge.ErrConflict and never overwrites. Visibility (ExpiresAt plus
+// challenge.ErrConflict and never overwrites. Each write also stores a
+// random token of its own, so that when the client sends a write again
+// because its answer was lost (go-redis retries on a dropped connection or
+// a timeout), the script recognizes its own write and answers success
+// instead of ErrAlreadyExists or ErrConflict. A write that could not be
+// sent at all (no connection) wraps challenge.ErrUnavailable. Visibility (ExpiresAt plus
 // the retention window) is judged by the store's Clock, like every Store;
 // keys also carry a TTL to that moment plus [ClockSkewAllowance], so Redis
 // reclaims them itself but never before a server whose clock runs behind
@@ -14,8 +19,10 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
@@ -68,26 +75,33 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 }
 
 // Lua scripts. KEYS[1] is the record's key; ARGV[1] is now (µs). A hash's
-// field p is the purge time in µs, or -1 for never; v is the version.
+// field p is the purge time in µs, or -1 for never; v is the version; t is
+// the token of the write that wrote it.
 var (
 	createScript = redis.NewScript(`
 local p = redis.call('HGET', KEYS[1], 'p')
 if p then
   p = tonumber(p)
-  if p < 0 or p > tonumber(ARGV[1]) then return 0 end
+  if p < 0 or p > tonumber(ARGV[1]) then
+    if redis.call('HGET', KEYS[1], 't') == ARGV[5] then return 1 end
+    return 0
+  end
 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'v', 1, 'p', ARGV[3], 'r', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', 1, 'p', ARGV[3], 'r', ARGV[2], 't', ARGV[5])
 if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`)
 	updateScript = redis.NewScript(`
-local cur = redis.call('HMGET', KEYS[1], 'v', 'p')
+local cur = redis.call('HMGET', KEYS[1], 'v', 'p', 't')
 if not cur[1] then return -1 end
 local p = tonumber(cur[2])
 if p >= 0 and p <= tonumber(ARGV[1]) then return -1 end
-if cur[1] ~= ARGV[2] then return -2 end
+if cur[1] ~= ARGV[2] then
+  if cur[3] == ARGV[6] and tonumber(cur[1]) == tonumber(ARGV[2]) + 1 then return tonumber(cur[1]) end
+  return -2
+end
 local v = tonumber(cur[1]) + 1
-redis.call('HSET', KEYS[1], 'v', v, 'p', ARGV[4], 'r', ARGV[3])
+redis.call('HSET', KEYS[1], 'v', v, 'p', ARGV[4], 'r', ARGV[3], 't', ARGV[6])
 if tonumber(ARGV[5]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) else redis.call('PERSIST', KEYS[1]) end
 return v`)
 	deleteScript = redis.NewScript(`
@@ -148,9 +162,9 @@ func (s *Store) Create(ctx context.Context, rec *challenge.Record) error {
 	}
 	now := s.clock.Now().UnixMicro()
 	at, ttl := s.purge(rec, now)
-	created, err := createScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)}, now, encode(rec), at, ttl).Int64()
+	created, err := createScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)}, now, encode(rec), at, ttl, writeToken()).Int64()
 	if err != nil {
-		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, err)
+		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, classify(err))
 	}
 	if created == 0 {
 		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, challenge.ErrAlreadyExists)
@@ -166,7 +180,7 @@ func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 	}
 	vals, err := s.client.HMGet(ctx, s.key(kind, id), "v", "p", "r").Result()
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, err)
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, classify(err))
 	}
 	vs, ok1 := vals[0].(string)
 	ps, ok2 := vals[1].(string)
@@ -197,10 +211,10 @@ func (s *Store) Update(ctx context.Context, rec *challenge.Record) error {
 	now := s.clock.Now().UnixMicro()
 	at, ttl := s.purge(rec, now)
 	v, err := updateScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)},
-		now, strconv.FormatUint(rec.Version, 10), encode(rec), at, ttl).Int64()
+		now, strconv.FormatUint(rec.Version, 10), encode(rec), at, ttl, writeToken()).Int64()
 	switch {
 	case err != nil:
-		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, err)
+		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, classify(err))
 	case v == -1:
 		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, challenge.ErrNotFound)
 	case v == -2:
@@ -217,10 +231,29 @@ func (s *Store) Delete(ctx context.Context, kind, id string) error {
 	}
 	n, err := deleteScript.Run(ctx, s.client, []string{s.key(kind, id)}, s.clock.Now().UnixMicro()).Int64()
 	if err != nil {
-		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, err)
+		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, classify(err))
 	}
 	if n == 0 {
 		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, challenge.ErrNotFound)
 	}
 	return nil
+}
+
+// writeToken returns 16 random bytes naming one write, which a retry of
+// the same command carries too.
+func writeToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return string(b[:])
+}
+
+// classify marks an error of a command that never reached Redis (no
+// connection could be had) with challenge.ErrUnavailable: nothing was
+// written. Any other error leaves a write's outcome unknown.
+func classify(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) {
+		return fmt.Errorf("%w: %w", challenge.ErrUnavailable, err)
+	}
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -153,6 +154,134 @@ func TestUnreachableRedisFailsFast(t *testing.T) {
 	s, _ := redisstore.New(client, redisstore.Options{})
 	if _, err := s.Get(context.Background(), "k", "x"); err == nil || errors.Is(err, challenge.ErrNotFound) {
 		t.Fatalf("Get against a dead server: %v; want a connection error", err)
+	}
+	// Nothing could be sent: the store says so, and the engine can tell
+	// the client nothing was written.
+	err = s.Create(context.Background(), &challenge.Record{Kind: "k", ID: "x", State: "s"})
+	if !errors.Is(err, challenge.ErrUnavailable) {
+		t.Fatalf("Create against a dead server: %v; want ErrUnavailable", err)
+	}
+}
+
+// dropProxy relays TCP between a client and Redis, and when armed, reads
+// the next reply Redis sends and closes the client's connection instead
+// of relaying it: the command took effect and its answer was lost, as on
+// a connection dropped mid-write.
+type dropProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	armed bool
+	drops int
+}
+
+func newDropProxy(t *testing.T, target string) *dropProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &dropProxy{ln: ln}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = client.Close()
+				continue
+			}
+			go func() { _, _ = io.Copy(server, client); _ = server.Close() }()
+			go p.relay(server, client)
+		}
+	}()
+	return p
+}
+
+func (p *dropProxy) relay(server, client net.Conn) {
+	defer client.Close()
+	defer server.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := server.Read(buf)
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		drop := p.armed
+		if drop {
+			p.armed = false
+			p.drops++
+		}
+		p.mu.Unlock()
+		if drop {
+			return
+		}
+		if _, err := client.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+func (p *dropProxy) arm() {
+	p.mu.Lock()
+	p.armed = true
+	p.mu.Unlock()
+}
+
+func (p *dropProxy) dropped() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.drops
+}
+
+// TestAWriteRetriedByTheClientIsRecognized: go-redis sends a command
+// again when its connection drops before the answer comes. A Create or
+// Update that took effect must then not answer ErrAlreadyExists or
+// ErrConflict: the script recognizes its own write.
+func TestAWriteRetriedByTheClientIsRecognized(t *testing.T) {
+	direct := servicetest.Redis(t)
+	proxy := newDropProxy(t, direct.Options().Addr)
+	opts := *direct.Options()
+	opts.Addr = proxy.ln.Addr().String()
+	opts.MaxRetries = 3
+	client := redis.NewClient(&opts)
+	t.Cleanup(func() { _ = client.Close() })
+	clock := challengetest.NewClock()
+	s := newStore(t, client, clock, time.Minute)
+	ctx := context.Background()
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := &challenge.Record{Kind: "k", ID: challenge.NewID(), State: "s", ExpiresAt: clock.Now().Add(time.Minute), Data: []byte("one")}
+	proxy.arm()
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatalf("Create whose first answer was lost: %v; want success", err)
+	}
+	rec.Data = []byte("two")
+	proxy.arm()
+	if err := s.Update(ctx, rec); err != nil || rec.Version != 2 {
+		t.Fatalf("Update whose first answer was lost: %v, version %d; want success, version 2", err, rec.Version)
+	}
+	if proxy.dropped() != 2 {
+		t.Fatalf("the proxy dropped %d answers; want 2", proxy.dropped())
+	}
+	got, err := s.Get(ctx, "k", rec.ID)
+	if err != nil || got.Version != 2 || string(got.Data) != "two" {
+		t.Fatalf("after the retried writes: %+v, %v", got, err)
+	}
+	// Another writer's identical command is still refused: the token is
+	// the write's own.
+	dup := &challenge.Record{Kind: "k", ID: rec.ID, State: "s", ExpiresAt: rec.ExpiresAt, Data: []byte("two")}
+	if err := s.Create(ctx, dup); !errors.Is(err, challenge.ErrAlreadyExists) {
+		t.Fatalf("a second Create: %v; want ErrAlreadyExists", err)
+	}
+	stale := *got
+	stale.Version = 1
+	if err := s.Update(ctx, &stale); !errors.Is(err, challenge.ErrConflict) {
+		t.Fatalf("a stale Update: %v; want ErrConflict", err)
 	}
 }
 

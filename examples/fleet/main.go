@@ -1,6 +1,6 @@
 // Command fleet runs two challengekit servers in one process over one
 // Redis, and finishes on the second a PSD2 challenge started on the first:
-// the servers keep no state of their own.
+// the servers keep no state of their own, and share one limiter.
 //
 //	go run ./examples/fleet [-redis-url redis://127.0.0.1:6379/0]
 package main
@@ -20,6 +20,7 @@ import (
 
 	"github.com/challengekit/challengekit/adapters/httpapi"
 	"github.com/challengekit/challengekit/adapters/redisstore"
+	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/psd2"
 )
 
@@ -46,7 +47,12 @@ func server(client redis.UniversalClient) (*httptest.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{})
+	// The limiter shares the Redis too: the fleet spends one budget.
+	limiter, err := redisstore.NewLimiter(client, challenge.Limits{}, redisstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Limiter: limiter})
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -42,11 +43,17 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.
 			_ = client.Close()
 			return nil, nil, nil, err
 		}
-		if err := s.Load(ctx); err != nil {
+		// The limiter shares the Redis: every server of a fleet spends one budget.
+		limiter, err := redisstore.NewLimiter(client, cfg.limits, redisstore.Options{})
+		if err != nil {
+			_ = client.Close()
+			return nil, nil, nil, err
+		}
+		if err := errors.Join(s.Load(ctx), limiter.Load(ctx)); err != nil {
 			// Not fatal: scripts load themselves on first use once Redis is up.
 			log.Warn().Err(err).Msg("redis unreachable at start; serving anyway")
 		}
-		return s, nil, func() { _ = client.Close() }, nil
+		return s, limiter, func() { _ = client.Close() }, nil
 	case "postgres":
 		pcfg, err := pgxpool.ParseConfig(cfg.postgresURL)
 		if err != nil {
@@ -68,11 +75,48 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.
 			pool.Close()
 			return nil, nil, nil, err
 		}
-		return s, nil, pool.Close, nil
+		limiter, err := pgstore.NewLimiter(pool, cfg.limits, nil)
+		if err != nil {
+			pool.Close()
+			return nil, nil, nil, err
+		}
+		stop := sweep(ctx, log, s, limiter)
+		return s, limiter, func() { stop(); pool.Close() }, nil
 	default:
 		s, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.clock})
 		return s, nil, func() {}, err
 	}
+}
+
+// sweepInterval is how often a PostgreSQL-backed server removes the rows
+// of expired challenges and spent budgets.
+const sweepInterval = time.Minute
+
+// sweep removes expired rows every sweepInterval until the returned
+// function is called. Visibility never depends on it.
+func sweep(ctx context.Context, log zerolog.Logger, s *pgstore.Store, l *pgstore.Limiter) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(sweepInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			records, err1 := s.DeleteExpired(ctx, 10_000)
+			limits, err2 := l.DeleteExpired(ctx, 10_000)
+			if err := errors.Join(err1, err2); err != nil && ctx.Err() == nil {
+				log.Warn().Err(err).Msg("removing expired rows")
+				continue
+			}
+			log.Debug().Int64("records", records).Int64("limiter_rows", limits).Msg("removed expired rows")
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // withDeadline bounds every request's context, so a store that does not
