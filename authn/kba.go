@@ -3,6 +3,8 @@ package authn
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/questions"
@@ -59,18 +61,34 @@ func (f *KBA) Init(ctx context.Context, req InitRequest) (InitResult, error) {
 	if err != nil {
 		return InitResult{}, err
 	}
-	return InitResult{State: []byte(v.ID), Prompts: prompt(v)}, nil
+	return InitResult{State: kbaState(v), Prompts: prompt(v)}, nil
+}
+
+// kbaState is the factor's state: the question being asked (as a count of
+// right answers) and the verification's ID, "2:ID".
+func kbaState(v *questions.Verification) []byte {
+	return []byte(strconv.Itoa(v.Right) + ":" + v.ID)
 }
 
 // Validate implements [Factor]: a right answer asks the next question or
-// satisfies the factor once enough were right.
+// satisfies the factor once enough were right. The question it answers is
+// named, so that a Validate repeated after its outcome was lost finds the
+// answer accepted rather than checks it against the next question.
 func (f *KBA) Validate(ctx context.Context, req ValidateRequest) (ValidateResult, error) {
-	v, err := f.questions.Answer(ctx, string(req.State), req.Answer)
+	var v *questions.Verification
+	var err error
+	n, id, ok := strings.Cut(string(req.State), ":")
+	question, nerr := strconv.Atoi(n)
+	if ok && nerr == nil {
+		v, err = f.questions.AnswerQuestion(ctx, id, question, req.Answer)
+	} else {
+		v, err = f.questions.Answer(ctx, string(req.State), req.Answer) // a state from before questions were named
+	}
 	switch {
 	case errors.Is(err, questions.ErrWrongAnswer):
 		return ValidateResult{State: req.State}, nil
 	case err != nil:
 		return ValidateResult{}, err
 	}
-	return ValidateResult{State: req.State, Correct: true, Satisfied: v.Question == nil, Prompts: prompt(v)}, nil
+	return ValidateResult{State: kbaState(v), Correct: true, Satisfied: v.Question == nil, Prompts: prompt(v)}, nil
 }

@@ -82,11 +82,31 @@ func (s *Service) Verification(ctx context.Context, id string) (*Verification, e
 // (a *challenge.ThrottledError) while the user's answers from its source
 // are held off, or the user's failures from every source are capped.
 func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification, error) {
+	return s.answer(ctx, id, -1, answer)
+}
+
+// AnswerQuestion is Answer by a caller that knows which question it put:
+// question is the verification's Right when the question was asked. If
+// the verification has moved past that question, the answer to it was
+// accepted before (this is a repeat of a request whose outcome was lost),
+// and the verification is returned as it is, without checking or counting
+// anything.
+func (s *Service) AnswerQuestion(ctx context.Context, id string, question int, answer string) (*Verification, error) {
+	if question < 0 {
+		return nil, &RuleError{Violations: []Violation{{Entry: -1, Field: "question", Message: "must not be negative"}}}
+	}
+	return s.answer(ctx, id, question, answer)
+}
+
+func (s *Service) answer(ctx context.Context, id string, question int, answer string) (*Verification, error) {
 	var v verification
 	rec, err := s.verifications.Step(ctx, id, func(tx *challenge.Tx) error {
 		var err error
 		if v, err = decodeVerification(tx.Data()); err != nil {
 			return err
+		}
+		if question >= 0 && v.Next > question {
+			return nil // answered right before
 		}
 		if tx.State() != StateAsked || v.Next >= len(v.Asked) {
 			return tx.Fire(EventVerify) // refused: the verification is over

@@ -54,6 +54,9 @@ func FuzzAuthnPost(f *testing.F) {
 		`{"clientInfo":{"clientId":"demo-agent","clientSecret":"demo-agent-secret","ctype":"RADIUS"},"userInfo":{"userId":"alice","groupId":"staff"},"context":{"ip":"10.0.0.1"},"timeToLiveInSec":120}`,
 		`{"userInfo":{"userId":"bob"}}`, `{}`, `{"timeToLiveInSec":-1}`, `{"userInfo":"x"}`,
 		`<r><userInfo><userId>alice</userId></userInfo><timeToLiveInSec>60</timeToLiveInSec></r>`,
+		`{"userInfo":{"userId":"load-61","userId":"alice"}}`, `{"userInfo":{"userId":"x","UserId":"alice"}}`,
+		`{"context":{"ipAddress":"2001:db8::1"},"timeToLiveInSec":18446744074}`, "{\"userInfo\":{\"userId\":\"\xff\"}}",
+		`<r><userInfo><userId>a</userId><userId>b</userId></userInfo><context><ipAddress>10.0.0.1</ipAddress></context></r>`,
 	})
 }
 

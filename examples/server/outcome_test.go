@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pquerna/otp/totp"
@@ -162,5 +163,43 @@ func TestQuestionsPutIsSafeToRepeatAfterAnUnknownOutcome(t *testing.T) {
 	status, got := e.do("GET", path, "", aliceAuth...)
 	if status != 200 || fmt.Sprint(got) == "" || len(got["UserIdentificationChallenge"].([]any)) != 3 {
 		t.Fatalf("GET after: %d %v", status, got)
+	}
+}
+
+// TestARightSecurityAnswerSurvivesItsVerificationTimingOut: ChallengeKBA
+// advances a security-question verification of its own before the
+// transaction is saved. When that write times out after it was applied,
+// the repeat finds the question answered, and asks the next one.
+func TestARightSecurityAnswerSurvivesItsVerificationTimingOut(t *testing.T) {
+	e := newFaultEnv(t)
+	answers := map[string]string{
+		"com.soa.challenge.question.city.birth": "Dubai",
+		"com.soa.challenge.question.color":      "Blue",
+		"com.soa.challenge.question.pet":        "Bucktastic",
+	}
+	_, begun := e.do("POST", "/authn/v1", `{"userInfo":{"userId":"alice"}}`, agentAuth...)
+	tx := begun["correlationId"].(string)
+	_, r := e.do("PUT", "/authn/v1", fmt.Sprintf(`{"correlationId":%q,"challengeop":"Init","challengedata":{"factorKey":"ChallengeKBA"}}`, tx), agentAuth...)
+	prompt := func(r map[string]any) string {
+		ps := r["challengeInfo"].([]any)[0].(map[string]any)["prompts"].([]any)
+		if len(ps) == 0 {
+			return ""
+		}
+		return ps[0].(map[string]any)["key"].(string)
+	}
+	first := prompt(r)
+	validate := fmt.Sprintf(`{"correlationId":%q,"nonce":%q,"challengeop":"Validate","challengeAnswer":%q}`, tx, r["nonce"], answers[first])
+	status, next := e.unknownThenRepeat("questions_verification", "PUT", "/authn/v1", validate, agentAuth...)
+	if status != 200 || strings.Contains(fmt.Sprint(next["statusInfo"]), "not correct") {
+		t.Fatalf("the first right answer, repeated after the verification's write timed out: %d %v", status, next)
+	}
+	second := prompt(next)
+	if second == "" || second == first {
+		t.Fatalf("after the first question %s the prompt is %q; want the next question", first, second)
+	}
+	_, done := e.do("PUT", "/authn/v1", fmt.Sprintf(`{"correlationId":%q,"nonce":%q,"challengeop":"Validate","challengeAnswer":%q}`,
+		tx, next["nonce"], answers[second]), agentAuth...)
+	if prompt(done) != "" || strings.Contains(fmt.Sprint(done["statusInfo"]), "not correct") {
+		t.Fatalf("the second right answer: %v; want the factor satisfied", done)
 	}
 }
