@@ -224,7 +224,8 @@ func (s *Service) ResetLimits(ctx context.Context, personID string) error {
 //     still returns ErrIBANNotOwned (also matching challenge.ErrLocked).
 //     The same person again (a retry) is answered the same, and counted
 //     once;
-//   - the Limiter holds the person off: a *challenge.ThrottledError;
+//   - the person does not own the IBAN while the Limiter holds them off
+//     from this partner: a *challenge.ThrottledError, counted nowhere;
 //   - another person past pending: ErrOtherPerson;
 //   - authorized or failed: challenge.ErrFinal; expired: challenge.ErrExpired;
 //     unknown, or another partner's: challenge.ErrNotFound.
@@ -242,14 +243,17 @@ func (s *Service) EnterCredentials(ctx context.Context, partner, id, personID st
 			if personID == p.LastMismatch {
 				return ErrIBANNotOwned // a retry of the last mismatch: counted once already
 			}
-			if err := tx.Attempt(personID, "partner:"+partner); err != nil {
-				return err
-			}
 			owns, err := s.accounts.OwnsIBAN(ctx, personID, p.IBAN)
 			if err != nil {
 				return fmt.Errorf("psd2: account directory: %w", err)
 			}
 			if !owns {
+				// Who owns an account is no secret to guess at, so the
+				// person is charged when the lookup fails, not before: the
+				// owner's PATCHes, however many race, are never held.
+				if err := tx.Attempt(personID, "partner:"+partner); err != nil {
+					return err
+				}
 				p.LastMismatch = personID
 				tx.SetData(p.encode())
 				return tx.Fail(ErrIBANNotOwned)

@@ -135,7 +135,7 @@ func TestCreateNamesTheBadField(t *testing.T) {
 	}
 }
 
-// TestEnterCredentialsInEveryState is API.md's PATCH table.
+// TestEnterCredentialsInEveryState is the PATCH semantics, state by state.
 func TestEnterCredentialsInEveryState(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

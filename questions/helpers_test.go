@@ -15,7 +15,7 @@ const (
 	bob      = "eceffbe3-3386-495b-80d3-7526f0eb0edc.acmepaymentscorp"
 )
 
-// demoCatalog is API.md §4's business: five questions, 3 to 64
+// demoCatalog is the demo server's business: five questions, 3 to 64
 // characters, not case sensitive, three answers required.
 func demoCatalog() questions.Catalog {
 	q := func(code, text string) questions.Question {

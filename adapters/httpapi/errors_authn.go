@@ -82,7 +82,7 @@ func (h *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var status int
 	var body any
 	if errors.Is(err, challenge.ErrExpired) {
-		// API.md: an expired transaction answers failed/expired, with 401.
+		// An expired transaction answers status failed, code expired, with 401.
 		status = http.StatusUnauthorized
 		body = authnWire(&authn.Response{CorrelationID: correlationIDOf(err), Status: authn.StatusFailed,
 			Code: "expired", Message: "The transaction has expired."})

@@ -24,7 +24,7 @@ type AuthnOptions struct {
 	MaxBodyBytes int64
 }
 
-// Authn serves the factor-transaction endpoints of API.md §2 in JSON and
+// Authn serves the factor-transaction endpoints (api/openapi.yaml) in JSON and
 // XML. It is safe for concurrent use.
 type Authn struct {
 	svc      *authn.Service

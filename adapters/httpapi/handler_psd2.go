@@ -25,7 +25,7 @@ type PSD2Options struct {
 	WrappedErrors bool
 }
 
-// PSD2 serves the PSD2 consent challenge endpoints of API.md §1. It is
+// PSD2 serves the PSD2 consent challenge endpoints (api/openapi.yaml). It is
 // safe for concurrent use.
 type PSD2 struct {
 	svc      *psd2.Service

@@ -28,7 +28,7 @@ type QuestionsOptions struct {
 	ClientAddress ClientAddress
 }
 
-// Questions serves the security-question endpoints of API.md §3 in JSON,
+// Questions serves the security-question endpoints (api/openapi.yaml) in JSON,
 // XML and the original platform's versioned media types. It is safe for
 // concurrent use.
 type Questions struct {

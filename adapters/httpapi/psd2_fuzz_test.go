@@ -18,7 +18,7 @@ import (
 // every answer is a documented status with a JSON body, never a 5xx.
 func FuzzPSD2PatchBody(f *testing.F) {
 	for _, seed := range []string{
-		`{"person_id":"dc1a6812a14f6cc338cd084208535bcdcper"}`, // API.md / Solaris example
+		`{"person_id":"dc1a6812a14f6cc338cd084208535bcdcper"}`, // Solaris' documented example
 		`{"person_id":"p-alice"}`, `{"person_id":"p-bob"}`, `{}`, `{"person_id":null}`, `[]`, `null`, `"x"`,
 		`{"person_id":"p-alice","person_id":"p-bob"}`, `{"person_id":"\u0000"}`, "{\"person_id\":\"\xff\"}",
 		`{"person_id":{"a":[[[[[]]]]]}}`,

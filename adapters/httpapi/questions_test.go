@@ -25,7 +25,7 @@ const (
 	v72xml     = "application/vnd.soa.v72+xml"
 )
 
-// akanaSample is the original platform's sample request body (API.md §3).
+// akanaSample is the original platform's sample request body (Akana's documentation).
 const akanaSample = `{
   "UserIdentificationChallenge" : [ {
     "UserID" : "9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp",
@@ -48,7 +48,7 @@ const akanaSampleXML = `<UserIdentificationChallenges>
   <UserIdentificationChallenge><UserID>9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp</UserID><ChallengeCode>com.soa.challenge.question.pet</ChallengeCode><Answer>Bucktastic</Answer></UserIdentificationChallenge>
 </UserIdentificationChallenges>`
 
-// demoCatalogJSON is API.md §4's catalog, with one inactive question.
+// demoCatalogJSON is the demo server's catalog, with one inactive question.
 const demoCatalogJSON = `{"Challenge":[
  {"ChallengeCode":"com.soa.challenge.question.city.birth","ChallengeQuestion":"What is the city of your birth?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},
  {"ChallengeCode":"com.soa.challenge.question.color","ChallengeQuestion":"What is your favorite color?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},

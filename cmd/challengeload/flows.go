@@ -17,7 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// The demo server's data (API.md §4); the bare server accepts anything.
+// The demo server's data; the bare server accepts anything.
 const (
 	partnerToken   = "demo-partner-token"
 	bankToken      = "demo-bank-token"

@@ -17,7 +17,7 @@ import (
 	"github.com/challengekit/challengekit/questions"
 )
 
-// Demo factor-transaction data (API.md §4).
+// Demo factor-transaction data.
 const (
 	demoAgentID     = "demo-agent"
 	demoAgentSecret = "demo-agent-secret"

@@ -133,7 +133,7 @@ type bareUserChallenges struct {
 	UserIdentificationChallenge []bareUserChallenge `json:"UserIdentificationChallenge"`
 }
 
-// catalogFixture is the demo business's catalog (API.md §4).
+// catalogFixture is the demo business's catalog.
 var catalogFixture = func() bareCatalog {
 	c := bareCatalog{RequiredAnswerCount: 3}
 	for _, q := range [][2]string{

@@ -22,9 +22,9 @@ var machines = []struct {
 	title, about string
 	def          func() challenge.Definition
 }{
-	{"PSD2 consent challenge (`psd2`)", "API.md §1. `fail` is also the lock event: the IBAN mismatch that exhausts the attempt budget fires it.", psd2.Definition},
-	{"Factor transaction (`authn`)", "API.md §2. `block` is the lock event; `authenticate` from `initiated` is allowed for non-passive factors only (the service checks).", authn.Definition},
-	{"Security-question verification (`questions`)", "API.md §3, and `ChallengeKBA`. `lock` is the lock event.", questions.VerificationDefinition},
+	{"PSD2 consent challenge (`psd2`)", "`fail` is also the lock event: the IBAN mismatch that exhausts the attempt budget fires it.", psd2.Definition},
+	{"Factor transaction (`authn`)", "`block` is the lock event; `authenticate` from `initiated` is allowed for non-passive factors only (the service checks).", authn.Definition},
+	{"Security-question verification (`questions`)", "Also run by the authn factor `ChallengeKBA`. `lock` is the lock event.", questions.VerificationDefinition},
 }
 
 // render returns the document.
