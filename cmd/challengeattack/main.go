@@ -19,7 +19,9 @@
 //     duration, then on fresh transactions, counting the codes sent;
 //   - pause: every write endpoint is called while Redis is stopped
 //     (SIGSTOP) for 4.5 s, then called again with the same request once it
-//     runs (SIGCONT); both answers are shown.
+//     runs (SIGCONT); then the writes to existing records are called while
+//     a proxy holds Redis's answers to them for 4.5 s (each write applied,
+//     its answer too late), and again after. Every answer is shown.
 //
 // Every figure is what the servers answered; nothing is simulated.
 package main

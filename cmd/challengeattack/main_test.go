@@ -70,6 +70,15 @@ func TestAttacksAgainstAFleet(t *testing.T) {
 	if pa.final != "authorized" {
 		t.Errorf("the challenge whose second factor was reported during the pause is %s", pa.final)
 	}
+	for _, c := range pa.held {
+		if c.during.status != 503 || !strings.Contains(strings.ToLower(c.during.code()), "outcome") || c.retried.status/100 != 2 {
+			t.Errorf("held answers: %s answered %d %s, then %d %s; want 503 saying the outcome is unknown, then success", c.name,
+				c.during.status, c.during.code(), c.retried.status, c.retried.code())
+		}
+	}
+	if pa.heldFinal != "authorized" {
+		t.Errorf("the challenge whose second factor was reported while its answer was held is %s", pa.heldFinal)
+	}
 	var out strings.Builder
 	for _, r := range []result{fl, g, p, pa} {
 		r.print(&out)
