@@ -457,16 +457,9 @@ func TestRacingRequestsWithOneNonce(t *testing.T) {
 	const n = 8
 	results := make([]*authn.Response, n)
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			results[i], errs[i] = f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, code)
-		})
-	}
-	close(start)
-	wg.Wait()
+	challengetest.Race(n, func(i int) {
+		results[i], errs[i] = f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, code)
+	})
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("request %d: %v", i, errs[i])

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -275,29 +274,22 @@ func TestRacingRequestsGetOneOutcome(t *testing.T) {
 	const n = 32
 	tokens := make([]string, n)
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			rec, err := h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
-				if tx.State() == "redirected" {
-					return nil // a retry of the request that won: answer with its outcome
-				}
-				if err := fire("enter_credentials", "redirect")(tx); err != nil {
-					return err
-				}
-				tx.SetData(fmt.Appendf(nil, "token-%d", i))
-				return nil
-			})
-			errs[i] = err
-			if err == nil {
-				tokens[i] = string(rec.Data)
+	challengetest.Race(n, func(i int) {
+		rec, err := h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+			if tx.State() == "redirected" {
+				return nil // a retry of the request that won: answer with its outcome
 			}
+			if err := fire("enter_credentials", "redirect")(tx); err != nil {
+				return err
+			}
+			tx.SetData(fmt.Appendf(nil, "token-%d", i))
+			return nil
 		})
-	}
-	close(start)
-	wg.Wait()
+		errs[i] = err
+		if err == nil {
+			tokens[i] = string(rec.Data)
+		}
+	})
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("request %d: %v", i, errs[i])

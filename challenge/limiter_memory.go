@@ -56,12 +56,18 @@ func NewMemoryLimiter(limits Limits, clock Clock) (*MemoryLimiter, error) {
 // Limits returns the limiter's budgets, defaults filled in.
 func (l *MemoryLimiter) Limits() Limits { return l.limits }
 
-// lock takes the mutex and, now and then, forgets what has expired.
-func (l *MemoryLimiter) lock(now time.Time) {
+// enter checks ctx, reads the clock and takes the mutex (the caller
+// releases it), and now and then forgets what has expired.
+func (l *MemoryLimiter) enter(ctx context.Context) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("challenge: limiter: %w", err)
+	}
+	now := l.clock.Now()
 	l.mu.Lock()
 	if l.calls++; l.calls%1024 == 0 {
 		l.sweep(now)
 	}
+	return now, nil
 }
 
 func (l *MemoryLimiter) sweep(now time.Time) {
@@ -115,11 +121,10 @@ func (l *MemoryLimiter) take(key string, r Rate, now time.Time) (time.Time, time
 
 // Start implements [Limiter].
 func (l *MemoryLimiter) Start(ctx context.Context, o Origin) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("challenge: limiter: %w", err)
+	now, err := l.enter(ctx)
+	if err != nil {
+		return err
 	}
-	now := l.clock.Now()
-	l.lock(now)
 	defer l.mu.Unlock()
 	callerKey := "c\x00" + o.Caller
 	callerTAT, wait := l.take(callerKey, l.limits.CallerStarts, now)
@@ -149,11 +154,10 @@ func (l *MemoryLimiter) forgiven(p *pairFailures, now time.Time) bool {
 
 // Attempt implements [Limiter].
 func (l *MemoryLimiter) Attempt(ctx context.Context, a Attempt) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("challenge: limiter: %w", err)
+	now, err := l.enter(ctx)
+	if err != nil {
+		return err
 	}
-	now := l.clock.Now()
-	l.lock(now)
 	defer l.mu.Unlock()
 	key := subjectKey{a.Kind, a.Subject}
 	s := l.subjects[key]
@@ -188,10 +192,9 @@ func (l *MemoryLimiter) Attempt(ctx context.Context, a Attempt) error {
 
 // Refund implements [Limiter].
 func (l *MemoryLimiter) Refund(ctx context.Context, a Attempt) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("challenge: limiter: %w", err)
+	if _, err := l.enter(ctx); err != nil {
+		return err
 	}
-	l.lock(l.clock.Now())
 	defer l.mu.Unlock()
 	s := l.subjects[subjectKey{a.Kind, a.Subject}]
 	if s == nil {
@@ -208,11 +211,10 @@ func (l *MemoryLimiter) Refund(ctx context.Context, a Attempt) error {
 
 // Deliver implements [Limiter].
 func (l *MemoryLimiter) Deliver(ctx context.Context, destination string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("challenge: limiter: %w", err)
+	now, err := l.enter(ctx)
+	if err != nil {
+		return err
 	}
-	now := l.clock.Now()
-	l.lock(now)
 	defer l.mu.Unlock()
 	log := prune(l.deliveries[destination], now, l.limits.Deliveries.Per)
 	if len(log) >= l.limits.Deliveries.Events {
@@ -225,10 +227,9 @@ func (l *MemoryLimiter) Deliver(ctx context.Context, destination string) error {
 
 // Reset implements [Limiter].
 func (l *MemoryLimiter) Reset(ctx context.Context, kind, subject string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("challenge: limiter: %w", err)
+	if _, err := l.enter(ctx); err != nil {
+		return err
 	}
-	l.lock(l.clock.Now())
 	defer l.mu.Unlock()
 	delete(l.subjects, subjectKey{kind, subject})
 	return nil

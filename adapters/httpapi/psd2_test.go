@@ -384,28 +384,21 @@ func TestPSD2ConcurrentPatchesYieldOneRedirect(t *testing.T) {
 	const n = 32
 	urls := make([]string, n)
 	statuses := make([]int, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			req, _ := http.NewRequest("PATCH", e.srv.URL+"/v1/psd2/challenges/"+id, strings.NewReader(`{"person_id":"p-alice"}`))
-			req.Header.Set("Authorization", "Bearer "+partner)
-			resp, err := e.srv.Client().Do(req)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer resp.Body.Close()
-			var body struct {
-				RedirectURL string `json:"redirect_url"`
-			}
-			_ = json.NewDecoder(resp.Body).Decode(&body)
-			statuses[i], urls[i] = resp.StatusCode, body.RedirectURL
-		})
-	}
-	close(start)
-	wg.Wait()
+	challengetest.Race(n, func(i int) {
+		req, _ := http.NewRequest("PATCH", e.srv.URL+"/v1/psd2/challenges/"+id, strings.NewReader(`{"person_id":"p-alice"}`))
+		req.Header.Set("Authorization", "Bearer "+partner)
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer resp.Body.Close()
+		var body struct {
+			RedirectURL string `json:"redirect_url"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		statuses[i], urls[i] = resp.StatusCode, body.RedirectURL
+	})
 	for i := range n {
 		if statuses[i] != 200 || urls[i] == "" || urls[i] != urls[0] {
 			t.Fatalf("request %d: %d %q; request 0 got %q", i, statuses[i], urls[i], urls[0])

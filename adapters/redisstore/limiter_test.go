@@ -14,22 +14,13 @@ import (
 	"github.com/challengekit/challengekit/internal/servicetest"
 )
 
-// newLimiter returns a limiter under a prefix of its own, whose keys are
-// deleted when the test ends.
+// newLimiter returns a limiter under a prefix of its own.
 func newLimiter(t *testing.T, client redis.UniversalClient, limits challenge.Limits, clock challenge.Clock) *redisstore.Limiter {
 	t.Helper()
-	prefix := "challengekit-test:" + challenge.NewID() + ":"
-	l, err := redisstore.NewLimiter(client, limits, redisstore.Options{Prefix: prefix, Clock: clock})
+	l, err := redisstore.NewLimiter(client, limits, redisstore.Options{Prefix: testPrefix(t, client), Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-	})
 	return l
 }
 

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"testing"
@@ -17,18 +16,15 @@ import (
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 	"github.com/challengekit/challengekit/challenge/storetest"
+	"github.com/challengekit/challengekit/internal/netfault"
 	"github.com/challengekit/challengekit/internal/servicetest"
 )
 
-// newStore returns a store under a prefix of its own, whose keys are
+// testPrefix returns a key prefix of the test's own, whose keys are
 // deleted when the test ends.
-func newStore(t testing.TB, client redis.UniversalClient, clock challenge.Clock, retention time.Duration) *redisstore.Store {
+func testPrefix(t testing.TB, client redis.UniversalClient) string {
 	t.Helper()
 	prefix := "challengekit-test:" + challenge.NewID() + ":"
-	s, err := redisstore.New(client, redisstore.Options{Prefix: prefix, Clock: clock, Retention: retention})
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() {
 		ctx := context.Background()
 		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
@@ -36,6 +32,16 @@ func newStore(t testing.TB, client redis.UniversalClient, clock challenge.Clock,
 			client.Del(ctx, iter.Val())
 		}
 	})
+	return prefix
+}
+
+// newStore returns a store under a prefix of its own.
+func newStore(t testing.TB, client redis.UniversalClient, clock challenge.Clock, retention time.Duration) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(client, redisstore.Options{Prefix: testPrefix(t, client), Clock: clock, Retention: retention})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -163,89 +169,33 @@ func TestUnreachableRedisFailsFast(t *testing.T) {
 	}
 }
 
-// dropProxy relays TCP between a client and Redis, and when armed, reads
-// the next reply Redis sends and closes the client's connection instead
-// of relaying it: the command took effect and its answer was lost, as on
-// a connection dropped mid-write.
-type dropProxy struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	armed bool
-	drops int
-}
-
-func newDropProxy(t *testing.T, target string) *dropProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &dropProxy{ln: ln}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			client, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			server, err := net.Dial("tcp", target)
-			if err != nil {
-				_ = client.Close()
-				continue
-			}
-			go func() { _, _ = io.Copy(server, client); _ = server.Close() }()
-			go p.relay(server, client)
-		}
-	}()
-	return p
-}
-
-func (p *dropProxy) relay(server, client net.Conn) {
-	defer client.Close()
-	defer server.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		n, err := server.Read(buf)
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		drop := p.armed
-		if drop {
-			p.armed = false
-			p.drops++
-		}
-		p.mu.Unlock()
-		if drop {
-			return
-		}
-		if _, err := client.Write(buf[:n]); err != nil {
-			return
-		}
-	}
-}
-
-func (p *dropProxy) arm() {
-	p.mu.Lock()
-	p.armed = true
-	p.mu.Unlock()
-}
-
-func (p *dropProxy) dropped() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.drops
-}
-
 // TestAWriteRetriedByTheClientIsRecognized: go-redis sends a command
 // again when its connection drops before the answer comes. A Create or
 // Update that took effect must then not answer ErrAlreadyExists or
 // ErrConflict: the script recognizes its own write.
 func TestAWriteRetriedByTheClientIsRecognized(t *testing.T) {
 	direct := servicetest.Redis(t)
-	proxy := newDropProxy(t, direct.Options().Addr)
+	proxy, err := netfault.Listen(direct.Options().Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proxy.Close() })
+	// Armed, the proxy loses the answer to the next command: the command
+	// took effect, and go-redis, seeing the connection drop, sends it again.
+	var mu sync.Mutex
+	armed, dropped := false, 0
+	arm := func() { mu.Lock(); armed = true; mu.Unlock() }
+	proxy.Inspect(func([]byte) netfault.Fault {
+		mu.Lock()
+		defer mu.Unlock()
+		if !armed {
+			return netfault.Fault{}
+		}
+		armed, dropped = false, dropped+1
+		return netfault.Fault{Drop: true}
+	})
 	opts := *direct.Options()
-	opts.Addr = proxy.ln.Addr().String()
+	opts.Addr = proxy.Addr()
 	opts.MaxRetries = 3
 	client := redis.NewClient(&opts)
 	t.Cleanup(func() { _ = client.Close() })
@@ -256,18 +206,20 @@ func TestAWriteRetriedByTheClientIsRecognized(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &challenge.Record{Kind: "k", ID: challenge.NewID(), State: "s", ExpiresAt: clock.Now().Add(time.Minute), Data: []byte("one")}
-	proxy.arm()
+	arm()
 	if err := s.Create(ctx, rec); err != nil {
 		t.Fatalf("Create whose first answer was lost: %v; want success", err)
 	}
 	rec.Data = []byte("two")
-	proxy.arm()
+	arm()
 	if err := s.Update(ctx, rec); err != nil || rec.Version != 2 {
 		t.Fatalf("Update whose first answer was lost: %v, version %d; want success, version 2", err, rec.Version)
 	}
-	if proxy.dropped() != 2 {
-		t.Fatalf("the proxy dropped %d answers; want 2", proxy.dropped())
+	mu.Lock()
+	if dropped != 2 {
+		t.Fatalf("the proxy dropped %d answers; want 2", dropped)
 	}
+	mu.Unlock()
 	got, err := s.Get(ctx, "k", rec.ID)
 	if err != nil || got.Version != 2 || string(got.Data) != "two" {
 		t.Fatalf("after the retried writes: %+v, %v", got, err)

@@ -163,3 +163,20 @@ func (l *LogBuffer) String() string {
 	defer l.mu.Unlock()
 	return string(l.b)
 }
+
+// Race runs fn(0) … fn(n-1) on n goroutines released together, and
+// returns when all have returned: the way to make requests race on one
+// record or one budget. fn must be safe for concurrent use; it stores its
+// results itself (each i in its own slot).
+func Race(n int, fn func(i int)) {
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			fn(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+}

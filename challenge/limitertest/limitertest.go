@@ -19,7 +19,6 @@ package limitertest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,16 +112,7 @@ func refused(t *testing.T, what string, err error, want time.Duration) {
 func race(t *testing.T, n int, fn func(i int) error) int {
 	t.Helper()
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
+	challengetest.Race(n, func(i int) { errs[i] = fn(i) })
 	won := 0
 	for i, err := range errs {
 		switch {

@@ -2,13 +2,11 @@ package limitertest_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/limitertest"
+	"github.com/challengekit/challengekit/internal/suitetest"
 )
 
 func memory(t *testing.T, cfg limitertest.Config) *challenge.MemoryLimiter {
@@ -75,43 +73,19 @@ const bugEnv = "LIMITERTEST_BUG"
 
 // TestSuiteCatchesBrokenLimiters runs the suite, in a child process,
 // against limiters that each break one promise, and checks that the suite
-// fails them in the cases that test that promise. In the child (bugEnv
-// set) it is the suite run itself.
+// fails them in the cases that test that promise.
 func TestSuiteCatchesBrokenLimiters(t *testing.T) {
-	if bug := os.Getenv(bugEnv); bug != "" {
+	suitetest.Catches(t, "TestSuiteCatchesBrokenLimiters", "LIMITERTEST_BUG", func(bug string) {
 		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
 			return buggy{Limiter: memory(t, cfg), bug: bug}
 		})
-		return
-	}
-	for _, tc := range []struct {
-		bug      string
-		mustFail []string
-	}{
-		{"ignores-context", []string{"A done context makes every method fail and charge nothing"}},
-		{"charges-the-caller-first", []string{"Starts: a source has a budget of its own, and a refusal charges neither"}},
-		{"one-source-budget", []string{"Starts: a source is budgeted per caller"}},
-		{"caps-each-source", []string{"Attempts: a subject's failures from every source meet one hard cap"}},
-		{"holds-every-source", []string{"Attempts: holding one source holds no other"}},
-		{"never-refunds", []string{"Attempts: a refunded attempt is no failure"}},
-		{"sends-without-limit", []string{"Deliveries: at most Events in any period"}},
-	} {
-		t.Run(tc.bug, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesBrokenLimiters$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), bugEnv+"="+tc.bug)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("the suite passed a limiter that %s:\n%s", tc.bug, out)
-			}
-			for _, name := range tc.mustFail {
-				line := "--- FAIL: TestSuiteCatchesBrokenLimiters/" + strings.ReplaceAll(name, " ", "_") + " "
-				if !strings.Contains(string(out), line) {
-					t.Errorf("the suite did not fail %q for a limiter that %s", name, tc.bug)
-				}
-			}
-			if t.Failed() {
-				t.Logf("child output:\n%s", out)
-			}
-		})
-	}
+	}, []suitetest.Bug{
+		{Name: "ignores-context", MustFail: []string{"A done context makes every method fail and charge nothing"}},
+		{Name: "charges-the-caller-first", MustFail: []string{"Starts: a source has a budget of its own, and a refusal charges neither"}},
+		{Name: "one-source-budget", MustFail: []string{"Starts: a source is budgeted per caller"}},
+		{Name: "caps-each-source", MustFail: []string{"Attempts: a subject's failures from every source meet one hard cap"}},
+		{Name: "holds-every-source", MustFail: []string{"Attempts: holding one source holds no other"}},
+		{Name: "never-refunds", MustFail: []string{"Attempts: a refunded attempt is no failure"}},
+		{Name: "sends-without-limit", MustFail: []string{"Deliveries: at most Events in any period"}},
+	})
 }

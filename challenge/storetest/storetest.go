@@ -16,7 +16,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,16 +164,7 @@ func sameRecord(t *testing.T, got, want *challenge.Record) {
 // errors by index.
 func race(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = fn(i)
-		})
-	}
-	close(start)
-	wg.Wait()
+	challengetest.Race(n, func(i int) { errs[i] = fn(i) })
 	return errs
 }
 

@@ -3,14 +3,12 @@ package storetest_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/storetest"
+	"github.com/challengekit/challengekit/internal/suitetest"
 )
 
 // naiveStore is the simplest correct Store: one mutex, one map. With a bug
@@ -131,52 +129,23 @@ func TestSuitePassesASimpleCorrectStore(t *testing.T) {
 	storetest.Run(t, naive(""))
 }
 
-const bugEnv = "STORETEST_BUG"
-
 // TestSuiteCatchesBrokenStores runs the suite, in a child process, against
 // stores that each break one promise, and checks that the suite fails them
-// in the cases that test that promise. In the child (bugEnv set) it is the
-// suite run itself.
+// in the cases that test that promise.
 func TestSuiteCatchesBrokenStores(t *testing.T) {
-	if bug := os.Getenv(bugEnv); bug != "" {
+	suitetest.Catches(t, "TestSuiteCatchesBrokenStores", "STORETEST_BUG", func(bug string) {
 		storetest.Run(t, naive(bug))
-		return
-	}
-	if testing.Short() {
-		t.Log("-short: checking two broken stores only")
-	}
-	for _, tc := range []struct {
-		bug      string
-		mustFail []string
-	}{
-		{"ignores-version", []string{
+	}, []suitetest.Bug{
+		{Name: "ignores-version", MustFail: []string{
 			"Update with a stale version is ErrConflict and writes nothing",
 			fmt.Sprintf("%d writers racing one Update: exactly one wins", storetest.Racers)}},
-		{"overwrites-on-create", []string{
+		{Name: "overwrites-on-create", MustFail: []string{
 			"Create of an existing record is ErrAlreadyExists and keeps the original",
 			fmt.Sprintf("%d writers racing one Create: exactly one wins", storetest.Racers)}},
-		{"shares-memory", []string{"Records handed out are copies", "Records handed in are copied"}},
-		{"no-retention", []string{"An expired record stays readable and writable through the retention window"}},
-		{"never-expires", []string{"A record past its retention window is gone"}},
-		{"ignores-context", []string{"A done context makes every method fail and change nothing"}},
-		{"keeps-zone", []string{"Times come back in UTC with microsecond precision"}},
-	} {
-		t.Run(tc.bug, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSuiteCatchesBrokenStores$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), bugEnv+"="+tc.bug)
-			out, err := cmd.CombinedOutput()
-			if err == nil {
-				t.Fatalf("the suite passed a store that %s:\n%s", tc.bug, out)
-			}
-			for _, name := range tc.mustFail {
-				line := "--- FAIL: TestSuiteCatchesBrokenStores/" + strings.ReplaceAll(name, " ", "_") + " "
-				if !strings.Contains(string(out), line) {
-					t.Errorf("the suite did not fail %q for a store that %s", name, tc.bug)
-				}
-			}
-			if t.Failed() {
-				t.Logf("child output:\n%s", out)
-			}
-		})
-	}
+		{Name: "shares-memory", MustFail: []string{"Records handed out are copies", "Records handed in are copied"}},
+		{Name: "no-retention", MustFail: []string{"An expired record stays readable and writable through the retention window"}},
+		{Name: "never-expires", MustFail: []string{"A record past its retention window is gone"}},
+		{Name: "ignores-context", MustFail: []string{"A done context makes every method fail and change nothing"}},
+		{Name: "keeps-zone", MustFail: []string{"Times come back in UTC with microsecond precision"}},
+	})
 }

@@ -321,12 +321,12 @@ func pause(ctx context.Context, f *fleet) (*pauseResult, error) {
 	for _, i := range []int{1, 2, 4, 5} { // the writes to an existing record; send reaches the new ones
 		r.held = append(r.held, &pauseCase{name: cases[i].name, send: cases[i].send})
 	}
-	f.proxy.hold(4500 * time.Millisecond)
+	f.holdAnswers(4500 * time.Millisecond)
 	for _, c := range r.held {
 		wg.Go(func() { c.during = c.send() })
 	}
 	wg.Wait()
-	time.Sleep(f.proxy.holding() + time.Second)
+	time.Sleep(f.holding() + time.Second)
 	for _, c := range r.held {
 		c.retried = c.send()
 	}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/challengekit/challengekit/internal/netfault"
 )
 
 // fleet is a private Redis and the example servers on it, which reach it
@@ -23,7 +25,9 @@ import (
 type fleet struct {
 	redis    *exec.Cmd
 	redisURL string
-	proxy    *holdProxy
+	proxy    *netfault.Proxy
+	holdMu   sync.Mutex
+	holdTill time.Time // until when answers to record writes are held
 	servers  []*exec.Cmd
 	bases    []string
 	client   *http.Client
@@ -57,10 +61,19 @@ func startFleet(ctx context.Context, binary string, stderr io.Writer) (*fleet, e
 		return nil, fmt.Errorf("redis-server on port %d did not start", port)
 	}
 	f.redisURL = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	if f.proxy, err = newHoldProxy(fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
+	if f.proxy, err = netfault.Listen(fmt.Sprintf("127.0.0.1:%d", port)); err != nil {
 		f.stop()
 		return nil, err
 	}
+	// The answer to a write of a record (an EVALSHA on a store key, not a
+	// limiter's) is held while holdAnswers says so.
+	f.proxy.Inspect(func(req []byte) netfault.Fault {
+		d := f.holding()
+		if d > 0 && bytes.Contains(bytes.ToLower(req), []byte("evalsha")) && bytes.Contains(req, []byte("challengekit:{")) {
+			return netfault.Fault{Hold: d}
+		}
+		return netfault.Fault{}
+	})
 	if binary == "" {
 		dir, err := os.MkdirTemp("", "challengeattack")
 		if err != nil {
@@ -76,7 +89,7 @@ func startFleet(ctx context.Context, binary string, stderr io.Writer) (*fleet, e
 		}
 	}
 	for range 2 {
-		cmd := exec.Command(binary, "-addr", "127.0.0.1:0", "-store", "redis", "-redis-url", "redis://"+f.proxy.addr()+"/0",
+		cmd := exec.Command(binary, "-addr", "127.0.0.1:0", "-store", "redis", "-redis-url", "redis://"+f.proxy.Addr()+"/0",
 			"-log-level", "warn", "-demo-load-users", "1000")
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -117,7 +130,7 @@ func (f *fleet) stop() {
 		_ = s.Wait()
 	}
 	if f.proxy != nil {
-		f.proxy.close()
+		_ = f.proxy.Close()
 	}
 	if f.redis != nil && f.redis.Process != nil {
 		_ = f.redis.Process.Signal(syscall.SIGCONT)
@@ -228,95 +241,16 @@ func (f *fleet) pause(d time.Duration) {
 	_ = f.redis.Process.Signal(syscall.SIGCONT)
 }
 
-// holdProxy relays the servers' connections to Redis. Armed, it holds for
-// a while the answer to every write of a record (an EVALSHA on a store key,
-// not a limiter's): Redis has applied the write, and its answer comes too
-// late, as when the network stalls mid-write.
-type holdProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	until  time.Time
+// holdAnswers holds, for d, the answers to the record writes sent in it:
+// each write is applied, and its answer comes after d.
+func (f *fleet) holdAnswers(d time.Duration) {
+	f.holdMu.Lock()
+	f.holdTill = time.Now().Add(d)
+	f.holdMu.Unlock()
 }
 
-func newHoldProxy(target string) (*holdProxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &holdProxy{ln: ln, target: target}
-	go p.serve()
-	return p, nil
-}
-
-func (p *holdProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *holdProxy) close() { _ = p.ln.Close() }
-
-// hold makes the answers to record writes sent in the next d wait until
-// d has passed.
-func (p *holdProxy) hold(d time.Duration) {
-	p.mu.Lock()
-	p.until = time.Now().Add(d)
-	p.mu.Unlock()
-}
-
-func (p *holdProxy) holding() time.Duration {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return time.Until(p.until)
-}
-
-func (p *holdProxy) serve() {
-	for {
-		client, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		server, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = client.Close()
-			continue
-		}
-		held := make(chan time.Duration, 16) // how long to hold the next answer
-		go func() {
-			defer server.Close()
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := client.Read(buf)
-				if err != nil {
-					return
-				}
-				chunk := buf[:n]
-				if d := p.holding(); d > 0 && bytes.Contains(bytes.ToLower(chunk), []byte("evalsha")) &&
-					bytes.Contains(chunk, []byte("challengekit:{")) {
-					select {
-					case held <- d:
-					default:
-					}
-				}
-				if _, err := server.Write(chunk); err != nil {
-					return
-				}
-			}
-		}()
-		go func() {
-			defer client.Close()
-			buf := make([]byte, 64<<10)
-			for {
-				n, err := server.Read(buf)
-				if err != nil {
-					return
-				}
-				select {
-				case d := <-held:
-					time.Sleep(d)
-				default:
-				}
-				if _, err := client.Write(buf[:n]); err != nil {
-					return
-				}
-			}
-		}()
-	}
+func (f *fleet) holding() time.Duration {
+	f.holdMu.Lock()
+	defer f.holdMu.Unlock()
+	return time.Until(f.holdTill)
 }

@@ -87,13 +87,14 @@ func startProcess(t *testing.T, args ...string) *process {
 	return p
 }
 
-// psd2Do sends a PSD2 request; safe to call from any goroutine.
-func psd2Do(method, url, token, body string) (int, map[string]any, error) {
+// httpDo sends a JSON request with the Authorization header auth and
+// decodes the JSON answer; safe to call from any goroutine.
+func httpDo(method, url, auth, body string) (int, map[string]any, error) {
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Authorization", auth)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -105,6 +106,11 @@ func psd2Do(method, url, token, body string) (int, map[string]any, error) {
 		return resp.StatusCode, nil, fmt.Errorf("%s %s: %d, body not JSON: %w", method, url, resp.StatusCode, err)
 	}
 	return resp.StatusCode, out, nil
+}
+
+// psd2Do sends a PSD2 request with a bearer token.
+func psd2Do(method, url, token, body string) (int, map[string]any, error) {
+	return httpDo(method, url, "Bearer "+token, body)
 }
 
 func psd2Call(t *testing.T, method, url, token, body string) (int, map[string]any) {
@@ -125,23 +131,28 @@ func create(t *testing.T, p *process) string {
 	return c["id"].(string)
 }
 
+// sharedStores are the stores a fleet can share, with the flags that make
+// a server use the test's instance (skipping, or failing under
+// CHALLENGEKIT_REQUIRE_SERVICES=1, when it is unreachable).
+var sharedStores = []struct {
+	store string
+	args  func(t *testing.T) []string
+}{
+	{"redis", func(t *testing.T) []string {
+		servicetest.Redis(t)
+		return []string{"-store", "redis", "-redis-url", servicetest.RedisURL()}
+	}},
+	{"postgres", func(t *testing.T) []string {
+		servicetest.Postgres(t)
+		return []string{"-store", "postgres", "-postgres-url", servicetest.PostgresURL()}
+	}},
+}
+
 // TestFleetSharesChallenges runs two server processes over one store: a
 // challenge created on one is finished on the other, and 32 concurrent
 // PATCHes split across both yield exactly one redirect.
 func TestFleetSharesChallenges(t *testing.T) {
-	for _, tc := range []struct {
-		store string
-		args  func(t *testing.T) []string
-	}{
-		{"redis", func(t *testing.T) []string {
-			servicetest.Redis(t)
-			return []string{"-store", "redis", "-redis-url", servicetest.RedisURL()}
-		}},
-		{"postgres", func(t *testing.T) []string {
-			servicetest.Postgres(t)
-			return []string{"-store", "postgres", "-postgres-url", servicetest.PostgresURL()}
-		}},
-	} {
+	for _, tc := range sharedStores {
 		t.Run(tc.store, func(t *testing.T) {
 			args := tc.args(t)
 			a, b := startProcess(t, args...), startProcess(t, args...)
@@ -162,25 +173,15 @@ func TestFleetSharesChallenges(t *testing.T) {
 			const n = 32
 			urls := make([]any, n)
 			statuses := make([]int, n)
-			start := make(chan struct{})
-			var wg sync.WaitGroup
-			for i := range n {
-				server := a
-				if i%2 == 1 {
-					server = b
+			challengetest.Race(n, func(i int) {
+				server := []*process{a, b}[i%2]
+				s, c, err := psd2Do("PATCH", server.base+"/v1/psd2/challenges/"+id, demoPartnerToken, `{"person_id":"p-alice"}`)
+				if err != nil {
+					t.Error(err)
+					return
 				}
-				wg.Go(func() {
-					<-start
-					s, c, err := psd2Do("PATCH", server.base+"/v1/psd2/challenges/"+id, demoPartnerToken, `{"person_id":"p-alice"}`)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					statuses[i], urls[i] = s, c["redirect_url"]
-				})
-			}
-			close(start)
-			wg.Wait()
+				statuses[i], urls[i] = s, c["redirect_url"]
+			})
 			for i := range n {
 				if statuses[i] != 200 || urls[i] == nil || urls[i] != urls[0] {
 					t.Fatalf("PATCH %d: %d %v; PATCH 0 got %v", i, statuses[i], urls[i], urls[0])
@@ -258,25 +259,9 @@ func TestStoreOutageAndRecovery(t *testing.T) {
 	create(t, p) // the same process serves again
 }
 
-// authnDo sends an authn request as the demo agent; safe from any
-// goroutine.
+// authnDo sends an authn request as the demo agent.
 func authnDo(method, url, body string) (int, map[string]any, error) {
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.SetBasicAuth(demoAgentID, demoAgentSecret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return resp.StatusCode, nil, err
-	}
-	return resp.StatusCode, out, nil
+	return httpDo(method, url, agentAuth[1], body)
 }
 
 // TestAFleetSpendsOneBudget runs two server processes over one store,
@@ -284,19 +269,7 @@ func authnDo(method, url, body string) (int, map[string]any, error) {
 // guesses from it, spread over both servers, spend one budget, not one per
 // server.
 func TestAFleetSpendsOneBudget(t *testing.T) {
-	for _, tc := range []struct {
-		store string
-		args  func(t *testing.T) []string
-	}{
-		{"redis", func(t *testing.T) []string {
-			servicetest.Redis(t)
-			return []string{"-store", "redis", "-redis-url", servicetest.RedisURL()}
-		}},
-		{"postgres", func(t *testing.T) []string {
-			servicetest.Postgres(t)
-			return []string{"-store", "postgres", "-postgres-url", servicetest.PostgresURL()}
-		}},
-	} {
+	for _, tc := range sharedStores {
 		t.Run(tc.store, func(t *testing.T) {
 			// A budget that cannot refill during the test: 10 starts an hour.
 			args := append(tc.args(t), "-source-starts", "10/1h")
