@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/challenge"
 )
 
 // BenchmarkTOTPLogin runs a whole factor transaction on the memory store, as
@@ -18,9 +19,17 @@ import (
 // TOTP step (30 s) per login, so every login has a fresh code, and old
 // transactions expire and are reclaimed as in production. Codes are
 // computed before the timer runs: they are the user's work, not the
-// server's. Nothing is logged.
+// server's. Nothing is logged. The second run has a memory Limiter: Begin
+// charges the agent's starts, Validate charges and refunds an attempt.
 func BenchmarkTOTPLogin(b *testing.B) {
-	f := newFixtureLogging(b, authn.Options{}, zerolog.Disabled)
+	b.Run("no limiter", func(b *testing.B) { benchmarkTOTPLogin(b, newFixtureLogging(b, authn.Options{}, zerolog.Disabled)) })
+	b.Run("memory limiter", func(b *testing.B) {
+		limits := challenge.Limits{}
+		benchmarkTOTPLogin(b, buildFixture(b, authn.Options{}, zerolog.Disabled, &limits))
+	})
+}
+
+func benchmarkTOTPLogin(b *testing.B, f *fixture) {
 	ctx := context.Background()
 	start := f.clock.Now()
 	var codes []string

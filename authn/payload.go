@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/challengekit/challengekit/internal/binenc"
@@ -16,7 +17,7 @@ type payload struct {
 	Factor      string   // the factor being run
 	FactorState []byte
 	Prompts     []KeyValue
-	NonceHash   []byte // SHA-256 of the latest nonce; the nonce itself is never stored
+	NonceHash   digest // SHA-256 of the latest nonce; the nonce itself is never stored
 	Reason      string
 
 	// Since version 2.
@@ -24,13 +25,25 @@ type payload struct {
 	// Salt keys the derivation of each nonce from the one presented (see
 	// Service.advance), so that a repeated request can be answered with
 	// the nonce it was answered with before, which is not stored.
-	Salt        []byte
+	Salt        digest // zero: none (a transaction of version 1)
 	Seq         uint64 // steps applied since Begin
-	LastNonce   []byte // SHA-256 of the nonce the last applied step presented (nil: none)
+	LastNonce   digest // SHA-256 of the nonce the last applied step presented (zero: none)
 	LastOp      string // that step's operation, as step compares it
 	LastOutcome byte   // that step's outcome: outcomeApplied or outcomeWrong
 	Sends       int    // deliveries (codes, pushes) made for this transaction
 	LastSend    int64  // when the last was made, in µs since the Unix epoch
+}
+
+// digest is a SHA-256 sum or a 256-bit key, kept in the payload by value:
+// decoding one allocates nothing. The zero digest stands for none.
+type digest [sha256.Size]byte
+
+// appendDigest appends d, or an empty field for the zero digest.
+func appendDigest(b []byte, d *digest) []byte {
+	if *d == (digest{}) {
+		return binenc.AppendCount(b, 0)
+	}
+	return binenc.AppendBytes(b, d[:])
 }
 
 // The outcomes of an applied step, kept to answer a repeat of it.
@@ -49,8 +62,8 @@ const (
 // encode writes p in the binary form of internal/binenc: every step of a
 // transaction reads and writes it, and JSON cost a quarter of a login.
 func (p *payload) encode() []byte {
-	n := len(p.ClientID) + len(p.UserID) + len(p.GroupID) + len(p.Factor) + len(p.FactorState) + len(p.NonceHash) + len(p.Reason) +
-		len(p.Source) + len(p.Salt) + len(p.LastNonce) + len(p.LastOp) + 1
+	n := len(p.ClientID) + len(p.UserID) + len(p.GroupID) + len(p.Factor) + len(p.FactorState) + 3*sha256.Size + len(p.Reason) +
+		len(p.Source) + len(p.LastOp) + 1
 	for _, f := range p.Factors {
 		n += len(f)
 	}
@@ -71,12 +84,12 @@ func (p *payload) encode() []byte {
 		b = binenc.AppendString(b, kv.Key)
 		b = binenc.AppendString(b, kv.Value)
 	}
-	b = binenc.AppendBytes(b, p.NonceHash)
+	b = appendDigest(b, &p.NonceHash)
 	b = binenc.AppendString(b, p.Reason)
 	b = binenc.AppendString(b, p.Source)
-	b = binenc.AppendBytes(b, p.Salt)
+	b = appendDigest(b, &p.Salt)
 	b = binenc.AppendInt(b, int64(p.Seq))
-	b = binenc.AppendBytes(b, p.LastNonce)
+	b = appendDigest(b, &p.LastNonce)
 	b = binenc.AppendString(b, p.LastOp)
 	b = append(b, p.LastOutcome)
 	b = binenc.AppendInt(b, int64(p.Sends))
@@ -100,11 +113,14 @@ func decodePayload(data []byte) (payload, error) {
 			p.Prompts[i] = KeyValue{Key: r.ReadString(), Value: r.ReadString()}
 		}
 	}
-	p.NonceHash, p.Reason = r.ReadBytes(), r.ReadString()
+	r.ReadFixed(p.NonceHash[:])
+	p.Reason = r.ReadString()
 	if version == payloadVersion {
-		p.Source, p.Salt = r.ReadString(), r.ReadBytes()
+		p.Source = r.ReadString()
+		r.ReadFixed(p.Salt[:])
 		seq := r.ReadInt()
-		p.LastNonce, p.LastOp = r.ReadBytes(), r.ReadString()
+		r.ReadFixed(p.LastNonce[:])
+		p.LastOp = r.ReadString()
 		p.LastOutcome = r.ReadUint8()
 		sends := r.ReadInt()
 		p.LastSend = r.ReadInt()

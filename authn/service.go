@@ -12,7 +12,6 @@ package authn
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -206,8 +205,8 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 	case ttl == 0:
 		ttl = s.ttl
 	}
-	p := payload{ClientID: req.ClientID, UserID: req.UserID, GroupID: req.GroupID, Source: req.Source, Salt: make([]byte, 32)}
-	_, _ = rand.Read(p.Salt) // documented never to fail
+	p := payload{ClientID: req.ClientID, UserID: req.UserID, GroupID: req.GroupID, Source: req.Source}
+	_, _ = rand.Read(p.Salt[:]) // documented never to fail
 	var regs []Registration
 	if req.UserID != "" {
 		var err error
@@ -221,8 +220,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 		}
 	}
 	nonce := s.engine.NewID()
-	h := sha256.Sum256([]byte(nonce))
-	p.NonceHash = h[:]
+	p.NonceHash = sha256.Sum256([]byte(nonce))
 	rec, err := s.engine.Create(ctx, challenge.Start{Subject: req.UserID, TTL: ttl, Data: p.encode(),
 		Origin: challenge.Origin{Caller: req.ClientID, Source: req.Source}})
 	if err != nil {
@@ -519,7 +517,7 @@ func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOpt
 		}
 		if nonce != "" || !nonceOptional {
 			got := sha256.Sum256([]byte(nonce))
-			if nonce == "" || subtle.ConstantTimeCompare(got[:], p.NonceHash) != 1 {
+			if nonce == "" || subtle.ConstantTimeCompare(got[:], p.NonceHash[:]) != 1 {
 				return errStale
 			}
 		}
@@ -530,11 +528,11 @@ func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOpt
 // repeats reports whether a request presenting nonce for op repeats the
 // last step the transaction applied.
 func repeats(p *payload, nonce, op string) bool {
-	if len(p.LastNonce) == 0 || p.LastOp != op {
+	if p.LastNonce == (digest{}) || p.LastOp != op {
 		return false
 	}
 	got := sha256.Sum256([]byte(nonce))
-	return subtle.ConstantTimeCompare(got[:], p.LastNonce) == 1
+	return subtle.ConstantTimeCompare(got[:], p.LastNonce[:]) == 1
 }
 
 // advance records a step that presented nonce (empty: none) for op and
@@ -544,45 +542,68 @@ func repeats(p *payload, nonce, op string) bool {
 // not stored; a step without a nonce gets a random one.
 func (s *Service) advance(p *payload, nonce, op string, outcome byte) string {
 	var next string
-	if nonce != "" && len(p.Salt) > 0 {
-		next = deriveNonce(p.Salt, p.Seq, nonce, op)
-		h := sha256.Sum256([]byte(nonce))
-		p.LastNonce = h[:]
+	if nonce != "" && p.Salt != (digest{}) {
+		next = deriveNonce(&p.Salt, p.Seq, nonce, op)
+		p.LastNonce = sha256.Sum256([]byte(nonce))
 	} else {
 		next = s.engine.NewID()
-		p.LastNonce = nil
+		p.LastNonce = digest{}
 	}
 	p.LastOp, p.LastOutcome = op, outcome
 	p.Seq++
-	h := sha256.Sum256([]byte(next))
-	p.NonceHash = h[:]
+	p.NonceHash = sha256.Sum256([]byte(next))
 	return next
 }
 
 // replayNonce returns the nonce the last applied step answered with, given
 // the nonce and op it presented, and whether it is still the latest.
 func replayNonce(p *payload, nonce, op string) (string, bool) {
-	if len(p.Salt) == 0 || p.Seq == 0 {
+	if p.Salt == (digest{}) || p.Seq == 0 {
 		return "", false
 	}
-	next := deriveNonce(p.Salt, p.Seq-1, nonce, op)
+	next := deriveNonce(&p.Salt, p.Seq-1, nonce, op)
 	h := sha256.Sum256([]byte(next))
-	return next, subtle.ConstantTimeCompare(h[:], p.NonceHash) == 1
+	return next, subtle.ConstantTimeCompare(h[:], p.NonceHash[:]) == 1
 }
 
-// deriveNonce is HMAC-SHA256 keyed with the transaction's random salt over
-// the step's number, its op and the nonce presented, cut to 128 bits and
-// encoded as challenge.NewID encodes: unpredictable to anyone who lacks
-// the salt (kept in the store) or the presented nonce (kept nowhere).
-func deriveNonce(salt []byte, seq uint64, nonce, op string) string {
-	m := hmac.New(sha256.New, salt)
-	var n [8]byte
-	binary.BigEndian.PutUint64(n[:], seq)
-	m.Write(n[:])
-	m.Write([]byte(op))
-	m.Write([]byte{0})
-	m.Write([]byte(nonce))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+// deriveNonce is HMAC-SHA256 (RFC 2104) keyed with the transaction's
+// random salt over the step's number, its op and the nonce presented, cut
+// to 128 bits and encoded as challenge.NewID encodes: unpredictable to
+// anyone who lacks the salt (kept in the store) or the presented nonce
+// (kept nowhere). It is written out over sha256.Sum256 and buffers on the
+// stack because crypto/hmac allocates a dozen times per call, on a path
+// every step takes; TestDeriveNonceIsHMACSHA256 holds it to crypto/hmac.
+func deriveNonce(salt *digest, seq uint64, nonce, op string) string {
+	const block = 64 // SHA-256's block size; the 32-byte key is zero-padded to it
+	var stack [block + 256]byte
+	in := stack[:0]
+	if n := block + 8 + len(op) + 1 + len(nonce); n > len(stack) {
+		in = make([]byte, 0, n) // a nonce far longer than any this package issues
+	}
+	ipad, opad := pad(salt, 0x36), pad(salt, 0x5c)
+	in = append(in, ipad[:]...)
+	in = binary.BigEndian.AppendUint64(in, seq)
+	in = append(in, op...)
+	in = append(in, 0)
+	in = append(in, nonce...)
+	sum := sha256.Sum256(in)
+	var outer [block + sha256.Size]byte
+	copy(outer[:], opad[:])
+	copy(outer[block:], sum[:])
+	sum = sha256.Sum256(outer[:])
+	var out [22]byte
+	base64.RawURLEncoding.Encode(out[:], sum[:16])
+	return string(out[:])
+}
+
+// pad is the HMAC key block: key zero-padded to 64 bytes, xored with b.
+func pad(key *digest, b byte) [64]byte {
+	var k [64]byte
+	copy(k[:], key[:])
+	for i := range k {
+		k[i] ^= b
+	}
+	return k
 }
 
 // source is the end user's address for the Limiter: what the agent

@@ -197,24 +197,27 @@ func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record)
 		return nil, fmt.Errorf("challenge: %s: id of %d bytes: %w", kind, len(id), ErrNotFound)
 	}
 	start := e.clock.Now()
-	var charge stepCharge
+	// One Tx serves every run, so that the attempt it charged is charged
+	// once and settled once.
+	tx := &Tx{engine: e, ctx: ctx, now: storeTime(start)}
 	for try := 0; ; try++ {
 		rec, err := e.store.Get(ctx, kind, id)
 		if err != nil {
-			e.settle(ctx, &charge, false)
+			e.settle(ctx, &tx.charge, false)
 			return nil, readError(err)
 		}
 		if guard != nil {
 			if err := guard(rec); err != nil {
-				e.settle(ctx, &charge, false)
+				e.settle(ctx, &tx.charge, false)
 				return nil, err
 			}
 		}
-		out, failed, err := e.run(ctx, rec, start, fn, &charge)
+		tx.reset(rec)
+		out, err := e.decide(ctx, tx, start, fn)
 		if try == 0 && errors.Is(err, ErrConflict) {
 			continue
 		}
-		e.settle(ctx, &charge, failed)
+		e.settle(ctx, &tx.charge, tx.failed)
 		return out, err
 	}
 }
@@ -238,8 +241,11 @@ func (e *Engine) settle(ctx context.Context, c *stepCharge, failed bool) {
 // refund gives an attempt's charge back, even if the request's context has
 // ended: the charge belongs to the answer, not to the connection.
 func (e *Engine) refund(ctx context.Context, a Attempt) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
-	defer cancel()
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
+		defer cancel()
+	}
 	if err := e.limiter.Refund(ctx, a); err != nil {
 		// Failing closed: the attempt stays counted as a failure.
 		e.log.Warn().Err(err).Str("kind", a.Kind).Msg("limiter did not take back a right answer's charge")
@@ -269,16 +275,9 @@ func (e *Engine) ResetLimits(ctx context.Context, subject string) error {
 	return nil
 }
 
-// run runs fn once on rec, and reports whether a failure was recorded.
-func (e *Engine) run(ctx context.Context, rec *Record, start time.Time, fn func(*Tx) error, charge *stepCharge) (*Record, bool, error) {
-	tx := &Tx{engine: e, ctx: ctx, charge: charge, rec: rec, now: storeTime(start)}
-	out, err := e.decide(ctx, tx, start, fn)
-	return out, tx.failed, err
-}
-
+// decide runs fn once on tx's record, then saves what it changed.
 func (e *Engine) decide(ctx context.Context, tx *Tx, start time.Time, fn func(*Tx) error) (*Record, error) {
 	rec := tx.rec
-	tx.changes = tx.buf[:0]
 	if rec.State == e.machine.expired && rec.State != "" {
 		return nil, e.expiredErr(rec)
 	}

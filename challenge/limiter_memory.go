@@ -17,7 +17,7 @@ type MemoryLimiter struct {
 	clock  Clock
 
 	mu         sync.Mutex
-	buckets    map[string]time.Time // start budgets: the token bucket's theoretical arrival time
+	buckets    map[bucketKey]time.Time // start budgets: the token bucket's theoretical arrival time
 	subjects   map[subjectKey]*subjectFailures
 	deliveries map[string][]time.Time
 	calls      int
@@ -26,6 +26,10 @@ type MemoryLimiter struct {
 var _ Limiter = (*MemoryLimiter)(nil)
 
 type subjectKey struct{ kind, subject string }
+
+// bucketKey names a start budget: a caller's (source empty), or a source's
+// as a caller reports it.
+type bucketKey struct{ caller, source string }
 
 // subjectFailures is a subject's failures in one kind: the times of those
 // within SubjectFailures.Per (oldest first), and each source's count.
@@ -49,7 +53,7 @@ func NewMemoryLimiter(limits Limits, clock Clock) (*MemoryLimiter, error) {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	return &MemoryLimiter{limits: limits, clock: clock, buckets: map[string]time.Time{},
+	return &MemoryLimiter{limits: limits, clock: clock, buckets: map[bucketKey]time.Time{},
 		subjects: map[subjectKey]*subjectFailures{}, deliveries: map[string][]time.Time{}}, nil
 }
 
@@ -107,7 +111,7 @@ func prune(log []time.Time, now time.Time, per time.Duration) []time.Time {
 
 // take spends one event of the token bucket at key: it returns the bucket's
 // next arrival time if the event fits, or how long until it would.
-func (l *MemoryLimiter) take(key string, r Rate, now time.Time) (time.Time, time.Duration) {
+func (l *MemoryLimiter) take(key bucketKey, r Rate, now time.Time) (time.Time, time.Duration) {
 	tat := l.buckets[key]
 	if tat.Before(now) {
 		tat = now
@@ -126,13 +130,11 @@ func (l *MemoryLimiter) Start(ctx context.Context, o Origin) error {
 		return err
 	}
 	defer l.mu.Unlock()
-	callerKey := "c\x00" + o.Caller
+	callerKey, sourceKey := bucketKey{caller: o.Caller}, bucketKey{o.Caller, o.Source}
 	callerTAT, wait := l.take(callerKey, l.limits.CallerStarts, now)
-	var sourceKey string
 	var sourceTAT time.Time
 	if o.Source != "" {
 		var w time.Duration
-		sourceKey = "s\x00" + o.Caller + "\x00" + o.Source
 		sourceTAT, w = l.take(sourceKey, l.limits.SourceStarts, now)
 		wait = max(wait, w)
 	}
@@ -140,7 +142,7 @@ func (l *MemoryLimiter) Start(ctx context.Context, o Origin) error {
 		return &ThrottledError{RetryAfter: wait}
 	}
 	l.buckets[callerKey] = callerTAT
-	if sourceKey != "" {
+	if o.Source != "" {
 		l.buckets[sourceKey] = sourceTAT
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 type Tx struct {
 	engine  *Engine
 	ctx     context.Context
-	charge  *stepCharge
+	charge  stepCharge // kept across the runs of one Step
 	rec     *Record
 	now     time.Time
 	changes []change
@@ -32,6 +32,11 @@ type change struct {
 	reason   string
 	attempts int
 	failed   bool
+}
+
+// reset readies tx for a run of the step's function on rec.
+func (tx *Tx) reset(rec *Record) {
+	tx.rec, tx.changes, tx.dirty, tx.failed = rec, tx.buf[:0], false, false
 }
 
 // ID returns the record's ID.

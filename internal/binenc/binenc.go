@@ -183,6 +183,20 @@ func (r *Reader) ReadBool() bool {
 	return v
 }
 
+// ReadFixed reads a field that is either empty, leaving dst as it is, or
+// exactly len(dst) bytes, which it copies into dst; any other length is
+// corrupt. It allocates nothing: for digests and keys kept in arrays.
+func (r *Reader) ReadFixed(dst []byte) {
+	s := r.ReadString()
+	switch {
+	case r.err != nil || len(s) == 0:
+	case len(s) != len(dst):
+		r.fail("field of %d bytes where %d belong", len(s), len(dst))
+	default:
+		copy(dst, s)
+	}
+}
+
 // ReadUint8 reads one byte, as append(b, v) wrote it.
 func (r *Reader) ReadUint8() uint8 {
 	if r.err != nil {

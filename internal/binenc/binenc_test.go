@@ -103,3 +103,20 @@ func TestUint8RoundTripsAndReportsTruncation(t *testing.T) {
 		t.Fatalf("ReadUint8 past the end = %#x, %v; want ErrCorrupt", v, r.Err())
 	}
 }
+
+func TestFixedFieldsAreEmptyOrWhole(t *testing.T) {
+	var key [4]byte
+	b := binenc.AppendBytes(binenc.AppendBytes([]byte{7}, []byte("abcd")), nil)
+	r := binenc.NewReader(b, 7)
+	r.ReadFixed(key[:])
+	var empty [4]byte
+	r.ReadFixed(empty[:])
+	if key != [4]byte{'a', 'b', 'c', 'd'} || empty != [4]byte{} || r.Err() != nil {
+		t.Fatalf("read %q and %q, %v", key, empty, r.Err())
+	}
+	r = binenc.NewReader(binenc.AppendBytes([]byte{7}, []byte("abc")), 7)
+	r.ReadFixed(key[:])
+	if !errors.Is(r.Err(), binenc.ErrCorrupt) {
+		t.Fatalf("a field of 3 bytes for 4: %v; want ErrCorrupt", r.Err())
+	}
+}
