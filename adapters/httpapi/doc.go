@@ -9,4 +9,12 @@
 // its cause and a fresh error ID that also appears in the body, so support
 // can find the log line from what a client reports; internal error text
 // never reaches a client, and secrets never reach a log line.
+//
+// Request bodies are read strictly, so that no two parsers read one two
+// ways: a repeated member or element, invalid UTF-8 and an out-of-range
+// number are each a 400 naming the field. Wrap the server's root handler
+// in [StrictPaths] so that every spelling of a path under an API answers
+// in that API's envelope. A store that fails answers 503: the code says
+// whether the request may have changed anything, and every write is safe
+// to repeat.
 package httpapi
