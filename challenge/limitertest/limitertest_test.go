@@ -69,8 +69,6 @@ func (b buggy) Deliver(ctx context.Context, destination string) error {
 	return b.Limiter.Deliver(ctx, destination)
 }
 
-const bugEnv = "LIMITERTEST_BUG"
-
 // TestSuiteCatchesBrokenLimiters runs the suite, in a child process,
 // against limiters that each break one promise, and checks that the suite
 // fails them in the cases that test that promise.
