@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -271,8 +272,10 @@ func authnDo(method, url, body string) (int, map[string]any, error) {
 func TestAFleetSpendsOneBudget(t *testing.T) {
 	for _, tc := range sharedStores {
 		t.Run(tc.store, func(t *testing.T) {
-			// A budget that cannot refill during the test: 10 starts an hour.
-			args := append(tc.args(t), "-source-starts", "10/1h")
+			// A budget that cannot refill during the test: 10 starts an
+			// hour. The store outlives test runs, and so do its budgets:
+			// every run guesses at a user of its own, among a million.
+			args := append(tc.args(t), "-source-starts", "10/1h", "-demo-load-users", "1000000")
 			servers := []*process{startProcess(t, args...), startProcess(t, args...)}
 			ip := freshIPv6()                   // a source no earlier run has charged
 			user := "load-" + challenge.NewID() // unknown: pending identification, charged alike
@@ -295,13 +298,14 @@ func TestAFleetSpendsOneBudget(t *testing.T) {
 				t.Fatalf("20 starts from one address over two servers: %d allowed, %d refused; want one budget of 10", allowed, refused)
 			}
 
-			// alice's wrong guesses from one address, alternating servers:
+			// A user's wrong guesses from one address, alternating servers:
 			// five are evaluated, then the address is held on both.
 			guessIP := freshIPv6()
+			victim := fmt.Sprintf("load-%d", mrand.IntN(1_000_000))
 			evaluated, held := 0, 0
 			for i := range 8 {
 				base := servers[i%2].base
-				_, r, err := authnDo("POST", base+"/authn/v1", fmt.Sprintf(`{"userInfo":{"userId":"alice"},"context":{"ipAddress":%q}}`, guessIP))
+				_, r, err := authnDo("POST", base+"/authn/v1", fmt.Sprintf(`{"userInfo":{"userId":%q},"context":{"ipAddress":%q}}`, victim, guessIP))
 				if err != nil {
 					t.Fatal(err)
 				}
