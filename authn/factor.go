@@ -79,6 +79,13 @@ type Factor interface {
 	Validate(ctx context.Context, req ValidateRequest) (ValidateResult, error)
 }
 
+// LimitResetter is a Factor that charges the Limiter under budgets of its
+// own (ChallengeKBA charges its security-question verifications), which
+// Service.ResetLimits resets along with the transactions'.
+type LimitResetter interface {
+	ResetLimits(ctx context.Context, userID string, reg Registration) error
+}
+
 // InitRequest is what a factor's Init is given.
 type InitRequest struct {
 	TransactionID string

@@ -21,7 +21,16 @@ type KBA struct {
 	questions *questions.Service
 }
 
-var _ Factor = (*KBA)(nil)
+var (
+	_ Factor        = (*KBA)(nil)
+	_ LimitResetter = (*KBA)(nil)
+)
+
+// ResetLimits implements [LimitResetter]: it forgives the user's failed
+// answers in package questions.
+func (f *KBA) ResetLimits(ctx context.Context, userID string, reg Registration) error {
+	return f.questions.ResetLimits(ctx, subject(reg, userID))
+}
 
 // NewKBA returns the factor over svc.
 func NewKBA(svc *questions.Service) (*KBA, error) {

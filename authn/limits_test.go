@@ -211,3 +211,29 @@ func TestAnotherAgentsExpiredTransactionIsNotFound(t *testing.T) {
 		t.Fatalf("its own agent: %v; want ErrExpired", err)
 	}
 }
+
+// TestResetLimitsForgivesEveryFactorsFailures: ChallengeKBA's wrong answers
+// count against the user in the transactions and in their security-question
+// verifications; ResetLimits forgives both.
+func TestResetLimitsForgivesEveryFactorsFailures(t *testing.T) {
+	f := newLimitedFixture(t, authn.Options{}, challenge.Limits{SubjectFailures: challenge.Rate{Events: 2, Per: 24 * time.Hour}})
+	ctx := context.Background()
+	guess := func() (*authn.Response, error) {
+		r := f.init(t, f.begin(t, "alice"), authn.KBAKey)
+		return f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "not the answer")
+	}
+	for range 2 {
+		if r, err := guess(); err != nil || !strings.Contains(r.Message, "not correct") {
+			t.Fatalf("a wrong answer: %+v, %v", r, err)
+		}
+	}
+	if _, err := guess(); !errors.Is(err, challenge.ErrThrottled) {
+		t.Fatalf("past the cap: %v; want ErrThrottled", err)
+	}
+	if err := f.svc.ResetLimits(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := guess(); err != nil || !strings.Contains(r.Message, "not correct") {
+		t.Fatalf("after ResetLimits: %+v, %v; want the answer checked", r, err)
+	}
+}

@@ -158,9 +158,25 @@ func (s *Service) Machine() *challenge.Machine { return s.engine.Machine() }
 func (s *Service) MaxTTL() time.Duration { return s.maxTTL }
 
 // ResetLimits forgives userID the failures the Limiter holds against them,
-// from every address.
+// from every address: the transactions', and those of the factors that
+// keep budgets of their own (a LimitResetter, as ChallengeKBA's
+// verifications).
 func (s *Service) ResetLimits(ctx context.Context, userID string) error {
-	return s.engine.ResetLimits(ctx, userID)
+	if err := s.engine.ResetLimits(ctx, userID); err != nil {
+		return err
+	}
+	regs, _, err := s.registry.Registrations(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("authn: registry: %w", err)
+	}
+	for _, reg := range regs {
+		if r, ok := s.factors[reg.FactorKey].(LimitResetter); ok {
+			if err := r.ResetLimits(ctx, userID, reg); err != nil {
+				return fmt.Errorf("authn: %s: %w", reg.FactorKey, err)
+			}
+		}
+	}
+	return nil
 }
 
 // ChallengeInfo describes a factor in a response.
@@ -320,7 +336,7 @@ func (s *Service) chargeDelivery(ctx context.Context, tx *challenge.Tx, p *paylo
 		}
 		// The limiter sees a digest: no address or phone number reaches its backend.
 		sum := sha256.Sum256([]byte(factorKey + "\x00" + dest))
-		if err := s.limiter.Deliver(ctx, "dest:"+hex.EncodeToString(sum[:16])); err != nil {
+		if err := s.limiter.Deliver(ctx, challenge.Delivery{Destination: "dest:" + hex.EncodeToString(sum[:16]), Source: s.source(p)}); err != nil {
 			if errors.Is(err, challenge.ErrThrottled) {
 				return fmt.Errorf("%w: per destination: %w", ErrTooManySends, err)
 			}
@@ -342,15 +358,23 @@ func (s *Service) chargeDelivery(ctx context.Context, tx *challenge.Tx, p *paylo
 // and a *challenge.ThrottledError refuses it unchecked while that address
 // is held off for the user, or the user's failures from every address
 // have reached their cap. A repeat (the nonce the last applied Validate
-// presented) is answered as that Validate was, without checking again.
+// presented) is answered as that Validate was, without checking again; a
+// request whose own answer was checked while another with its nonce was
+// applied is refused as stale (its wrong answer counted by the Limiter).
 func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer string) (*Response, error) {
 	const op = "Validate"
 	var p payload
 	var newNonce, message string
 	var reg Registration
 	wrong := false
+	evaluated := false // by an earlier run of this request, which lost its race
 	rec, err := s.step(ctx, clientID, id, nonce, false, op, &p, func(tx *challenge.Tx, repeat bool) error {
 		if repeat {
+			if evaluated {
+				// Another request with this nonce won: this one's own answer
+				// was checked (and counted if wrong), and is not that one's.
+				return errStale
+			}
 			var ok bool
 			if newNonce, ok = replayNonce(&p, nonce, op); !ok {
 				return errStale
@@ -381,6 +405,7 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		if err != nil {
 			return fmt.Errorf("authn: %s validate: %w", p.Factor, err)
 		}
+		evaluated = true
 		p.FactorState = res.State
 		if !res.Correct {
 			newNonce = s.advance(&p, nonce, op, outcomeWrong)

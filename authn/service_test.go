@@ -447,9 +447,11 @@ func TestSMSCodeFlow(t *testing.T) {
 }
 
 // TestRacingRequestsWithOneNonce: eight copies of a Validate with the same
-// nonce and the right code race. One is applied; every other loses its
-// race, finds its request already applied, and is answered as that one was:
-// the same status and the same next nonce. Only that nonce can go on.
+// nonce and the right code race. One is applied. Every other either finds
+// it applied and gets its answer (the same status and next nonce), or, if
+// it checked its own answer while that one was being saved, is refused as
+// stale: an answer is never taken for another's. Only the applied one's
+// next nonce can go on.
 func TestRacingRequestsWithOneNonce(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
@@ -460,22 +462,87 @@ func TestRacingRequestsWithOneNonce(t *testing.T) {
 	challengetest.Race(n, func(i int) {
 		results[i], errs[i] = f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, code)
 	})
+	var answered *authn.Response
 	for i := range n {
-		if errs[i] != nil {
+		switch {
+		case errors.Is(errs[i], challenge.ErrStaleNonce):
+		case errs[i] != nil:
 			t.Fatalf("request %d: %v", i, errs[i])
+		case answered != nil && results[i].Nonce != answered.Nonce:
+			t.Fatalf("requests with one nonce were answered with two next nonces: %+v and %+v", answered, results[i])
+		case results[i].Status != authn.StatusPendingVerification || strings.Contains(results[i].Message, "not correct"):
+			t.Fatalf("request %d: %+v; want the right code accepted", i, results[i])
+		default:
+			answered = results[i]
 		}
-		if results[i].Nonce != results[0].Nonce || results[i].Status != authn.StatusPendingVerification || strings.Contains(results[i].Message, "not correct") {
-			t.Fatalf("request %d was answered %+v, request 0 %+v; want one answer", i, results[i], results[0])
-		}
+	}
+	if answered == nil {
+		t.Fatal("no request was answered")
 	}
 	for _, nonce := range []string{r.Nonce, "made-up"} {
 		if _, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, nonce, authn.ResultSuccess, ""); !errors.Is(err, challenge.ErrStaleNonce) {
 			t.Fatalf("Finalize with a nonce the race did not hand out: %v", err)
 		}
 	}
-	done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, results[0].Nonce, authn.ResultSuccess, "")
+	done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, answered.Nonce, authn.ResultSuccess, "")
 	if err != nil || done.Status != authn.StatusAuthenticated {
 		t.Fatalf("Finalize with the answered nonce: %+v, %v", done, err)
+	}
+}
+
+// hookStore runs beforeUpdate before the first Update of a transaction
+// it is armed for: the way to make another request win a race
+// deterministically.
+type hookStore struct {
+	challenge.Store
+	beforeUpdate func()
+}
+
+func (h *hookStore) Update(ctx context.Context, rec *challenge.Record) error {
+	if hook := h.beforeUpdate; hook != nil && rec.Kind == authn.Kind {
+		h.beforeUpdate = nil
+		hook()
+	}
+	return h.Store.Update(ctx, rec)
+}
+
+// TestARacingGuessIsCountedAndNotAnsweredAsAnother: a wrong code whose
+// save loses the race to another request with the same nonce was checked:
+// it is counted by the Limiter, and refused as stale rather than answered
+// with the other's outcome.
+func TestARacingGuessIsCountedAndNotAnsweredAsAnother(t *testing.T) {
+	clock := challengetest.NewClock()
+	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
+	store := &hookStore{Store: mem}
+	limiter, _ := challenge.NewMemoryLimiter(challenge.Limits{FreeFailures: 10}, clock)
+	totpFactor, _ := authn.NewTOTP(store, authn.TOTPOptions{Clock: clock})
+	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: authn.TOTPKey, Secret: totpSecret}}})
+	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock, Limiter: limiter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	r, _ := svc.Begin(ctx, authn.BeginRequest{ClientID: agent, UserID: "alice"})
+	r, _ = svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.TOTPKey, nil)
+	var winner *authn.Response
+	store.beforeUpdate = func() { // another guess with the same nonce is saved first
+		var err error
+		if winner, err = svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000001"); err != nil {
+			t.Errorf("the winning guess: %v", err)
+		}
+	}
+	_, err = svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000002")
+	if !errors.Is(err, challenge.ErrStaleNonce) {
+		t.Fatalf("the guess that lost the race: %v; want ErrStaleNonce, not the winner's answer %+v", err, winner)
+	}
+	// Both wrong codes were checked: both count, against one hold after 10.
+	for i := range 8 {
+		if err := limiter.Attempt(ctx, challenge.Attempt{Kind: authn.Kind, Subject: "alice", Source: "agent:" + agent, ID: challenge.NewID()}); err != nil {
+			t.Fatalf("free failure %d after the race: %v", i+3, err)
+		}
+	}
+	if err := limiter.Attempt(ctx, challenge.Attempt{Kind: authn.Kind, Subject: "alice", Source: "agent:" + agent, ID: challenge.NewID()}); !errors.Is(err, challenge.ErrThrottled) {
+		t.Fatalf("the 11th failure: %v; want it held: the two racing guesses counted two", err)
 	}
 }
 

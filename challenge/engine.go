@@ -227,15 +227,19 @@ func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record)
 type stepCharge struct {
 	attempt Attempt
 	charged bool
+	// failed is set when any run recorded a failure with the charge: a
+	// wrong answer was checked, and stays counted even if its run then
+	// lost a race and the run after it evaluated nothing.
+	failed bool
 }
 
-// settle refunds the step's charge unless the answer was recorded as a
-// failure.
+// settle refunds the step's charge unless a run recorded a failure with
+// it.
 func (e *Engine) settle(ctx context.Context, c *stepCharge, failed bool) {
-	if c.charged && !failed {
+	if c.charged && !c.failed && !failed {
 		e.refund(ctx, c.attempt)
-		c.charged = false
 	}
+	c.charged = false
 }
 
 // refund gives an attempt's charge back, even if the request's context has

@@ -2,10 +2,12 @@ package challenge
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"time"
 )
 
@@ -43,6 +45,18 @@ type Attempt struct {
 	Kind    string
 	Subject string
 	Source  string
+	// ID names this one charge, so that Refund takes back this charge and
+	// no other, and only once, however often it is sent. The [Engine]
+	// draws a fresh random one for every charge.
+	ID string
+}
+
+// Delivery names one delivery (a code sent, a notification pushed): where
+// it goes (Destination, an opaque key) and for whom it was asked (Source,
+// the end user's address as for an Attempt).
+type Delivery struct {
+	Destination string
+	Source      string
 }
 
 // Limiter keeps the budgets that stop a patient attacker across
@@ -58,7 +72,8 @@ type Attempt struct {
 //     [Limits.FreeFailures] the pair is held off for doubling periods, and
 //     across all sources a subject has a hard cap of failures per kind;
 //   - deliveries (codes and notifications sent) are budgeted per
-//     destination.
+//     destination and source, so that one stranger cannot spend a victim's
+//     deliveries, and per destination under a ceiling.
 //
 // Every method is one round trip to the limiter's backend and atomic:
 // concurrent calls never spend more than a budget holds. A method that
@@ -79,13 +94,15 @@ type Limiter interface {
 	// Refund takes it back.
 	Attempt(ctx context.Context, a Attempt) error
 
-	// Refund takes back one attempt charged by Attempt whose answer was
-	// right (or was never evaluated).
+	// Refund takes back the charge a.ID made by Attempt, whose answer was
+	// right (or was never evaluated). A charge is refunded once, however
+	// often Refund is sent; an unknown one is none.
 	Refund(ctx context.Context, a Attempt) error
 
 	// Deliver charges one delivery (an e-mail, a text message, a push
-	// notification) to destination, an opaque key naming where it goes.
-	Deliver(ctx context.Context, destination string) error
+	// notification) to its destination and source, and to its
+	// destination's ceiling; both or neither.
+	Deliver(ctx context.Context, d Delivery) error
 
 	// Reset forgets the failures of subject in kind, from every source:
 	// what an application calls once it has established who the user is
@@ -132,17 +149,22 @@ type Limits struct {
 	// attempt is refused until the oldest failure is Per old, or until
 	// Reset. Default 100 per 24 hours (NIST SP 800-63B §5.2.2).
 	SubjectFailures Rate
-	// Deliveries is each destination's budget: at most Events deliveries
-	// in any period Per. Default 5 per hour.
+	// Deliveries is each destination's budget as one source spends it:
+	// at most Events deliveries in any period Per. Default 5 per hour.
 	Deliveries Rate
+	// DestinationDeliveries is each destination's ceiling across every
+	// source: at most Events in any period Per. Default 20 per hour, so
+	// that a stranger spends at most a quarter of it.
+	DestinationDeliveries Rate
 }
 
 // The defaults of [Limits].
 var (
-	DefaultCallerStarts    = Rate{Events: 10_000, Per: time.Second}
-	DefaultSourceStarts    = Rate{Events: 30, Per: time.Minute}
-	DefaultSubjectFailures = Rate{Events: 100, Per: 24 * time.Hour}
-	DefaultDeliveries      = Rate{Events: 5, Per: time.Hour}
+	DefaultCallerStarts          = Rate{Events: 10_000, Per: time.Second}
+	DefaultSourceStarts          = Rate{Events: 30, Per: time.Minute}
+	DefaultSubjectFailures       = Rate{Events: 100, Per: 24 * time.Hour}
+	DefaultDeliveries            = Rate{Events: 5, Per: time.Hour}
+	DefaultDestinationDeliveries = Rate{Events: 20, Per: time.Hour}
 )
 
 // The defaults of [Limits] that are not rates.
@@ -170,6 +192,7 @@ func (l Limits) WithDefaults() (Limits, error) {
 	rate("SourceStarts", &l.SourceStarts, DefaultSourceStarts)
 	rate("SubjectFailures", &l.SubjectFailures, DefaultSubjectFailures)
 	rate("Deliveries", &l.Deliveries, DefaultDeliveries)
+	rate("DestinationDeliveries", &l.DestinationDeliveries, DefaultDestinationDeliveries)
 	duration := func(name string, d *time.Duration, def time.Duration) {
 		switch {
 		case *d == 0:
@@ -211,11 +234,19 @@ func (l Limits) Hold(n int) time.Duration {
 }
 
 // KeyDigest names what a shared Limiter keeps a budget for (a caller, a
-// subject of a kind, a source, a destination) without naming anyone: the
-// first 128 bits of SHA-256 over the parts, each ended by a zero byte, in
-// hex. Backends use it so that their keys hold no personal data.
-func KeyDigest(parts ...string) string {
-	h := sha256.New()
+// subject of a kind, a source, a destination) without writing it down:
+// the first 128 bits of HMAC-SHA256 under key over the parts, each ended
+// by a zero byte, in hex. Backends use it for their keys. With a secret
+// key, a reader of the store cannot tell whose budgets they are; without
+// one (nil), the digest is plain SHA-256, and names from small spaces (an
+// IPv4 address, a phone number) can be recovered by trying them all.
+func KeyDigest(key []byte, parts ...string) string {
+	var h hash.Hash
+	if key == nil {
+		h = sha256.New()
+	} else {
+		h = hmac.New(sha256.New, key)
+	}
 	for _, p := range parts {
 		h.Write([]byte(p))
 		h.Write([]byte{0})

@@ -19,8 +19,21 @@ type MemoryLimiter struct {
 	mu         sync.Mutex
 	buckets    map[bucketKey]time.Time // start budgets: the token bucket's theoretical arrival time
 	subjects   map[subjectKey]*subjectFailures
-	deliveries map[string][]time.Time
+	deliveries map[deliveryKey][]event
 	calls      int
+}
+
+// deliveryKey names a delivery log: a destination's as one source spends
+// it (pair), or the destination's ceiling.
+type deliveryKey struct {
+	destination, source string
+	pair                bool
+}
+
+// event is one charge in a log: when, and which (a charge's ID).
+type event struct {
+	at time.Time
+	id string
 }
 
 var _ Limiter = (*MemoryLimiter)(nil)
@@ -31,10 +44,10 @@ type subjectKey struct{ kind, subject string }
 // as a caller reports it.
 type bucketKey struct{ caller, source string }
 
-// subjectFailures is a subject's failures in one kind: the times of those
-// within SubjectFailures.Per (oldest first), and each source's count.
+// subjectFailures is a subject's failures in one kind: those within
+// SubjectFailures.Per (oldest first), and each source's count.
 type subjectFailures struct {
-	log   []time.Time
+	log   []event
 	pairs map[string]*pairFailures
 }
 
@@ -54,7 +67,7 @@ func NewMemoryLimiter(limits Limits, clock Clock) (*MemoryLimiter, error) {
 		clock = SystemClock{}
 	}
 	return &MemoryLimiter{limits: limits, clock: clock, buckets: map[bucketKey]time.Time{},
-		subjects: map[subjectKey]*subjectFailures{}, deliveries: map[string][]time.Time{}}, nil
+		subjects: map[subjectKey]*subjectFailures{}, deliveries: map[deliveryKey][]event{}}, nil
 }
 
 // Limits returns the limiter's budgets, defaults filled in.
@@ -92,7 +105,7 @@ func (l *MemoryLimiter) sweep(now time.Time) {
 		}
 	}
 	for k, log := range l.deliveries {
-		if log = prune(log, now, l.limits.Deliveries.Per); len(log) == 0 {
+		if log = prune(log, now, max(l.limits.Deliveries.Per, l.limits.DestinationDeliveries.Per)); len(log) == 0 {
 			delete(l.deliveries, k)
 		} else {
 			l.deliveries[k] = log
@@ -100,13 +113,22 @@ func (l *MemoryLimiter) sweep(now time.Time) {
 	}
 }
 
-// prune drops the times of log that are per or more before now.
-func prune(log []time.Time, now time.Time, per time.Duration) []time.Time {
+// prune drops the events of log that are per or more before now.
+func prune(log []event, now time.Time, per time.Duration) []event {
 	i := 0
-	for i < len(log) && !now.Before(log[i].Add(per)) {
+	for i < len(log) && !now.Before(log[i].at.Add(per)) {
 		i++
 	}
 	return log[i:]
+}
+
+// full returns how long until log, pruned, holds fewer than r.Events, or
+// zero if it does.
+func full(log []event, now time.Time, r Rate) time.Duration {
+	if len(log) < r.Events {
+		return 0
+	}
+	return log[len(log)-r.Events].at.Add(r.Per).Sub(now)
 }
 
 // take spends one event of the token bucket at key: it returns the bucket's
@@ -176,9 +198,7 @@ func (l *MemoryLimiter) Attempt(ctx context.Context, a Attempt) error {
 		wait = p.last.Add(l.limits.Hold(p.n)).Sub(now)
 	}
 	s.log = prune(s.log, now, l.limits.SubjectFailures.Per)
-	if len(s.log) >= l.limits.SubjectFailures.Events {
-		wait = max(wait, s.log[0].Add(l.limits.SubjectFailures.Per).Sub(now))
-	}
+	wait = max(wait, full(s.log, now, l.limits.SubjectFailures))
 	if wait > 0 {
 		return &ThrottledError{RetryAfter: wait}
 	}
@@ -188,7 +208,7 @@ func (l *MemoryLimiter) Attempt(ctx context.Context, a Attempt) error {
 	}
 	p.n++
 	p.last = now
-	s.log = append(s.log, now)
+	s.log = append(s.log, event{now, a.ID})
 	return nil
 }
 
@@ -202,28 +222,34 @@ func (l *MemoryLimiter) Refund(ctx context.Context, a Attempt) error {
 	if s == nil {
 		return nil
 	}
-	if p := s.pairs[a.Source]; p != nil && p.n > 0 {
-		p.n--
+	for i := len(s.log) - 1; i >= 0; i-- { // newest first: a refund follows its charge closely
+		if s.log[i].id == a.ID {
+			s.log = append(s.log[:i], s.log[i+1:]...)
+			if p := s.pairs[a.Source]; p != nil && p.n > 0 {
+				p.n--
+			}
+			return nil
+		}
 	}
-	if n := len(s.log); n > 0 {
-		s.log = s.log[:n-1]
-	}
-	return nil
+	return nil // refunded already, or forgotten
 }
 
 // Deliver implements [Limiter].
-func (l *MemoryLimiter) Deliver(ctx context.Context, destination string) error {
+func (l *MemoryLimiter) Deliver(ctx context.Context, d Delivery) error {
 	now, err := l.enter(ctx)
 	if err != nil {
 		return err
 	}
 	defer l.mu.Unlock()
-	log := prune(l.deliveries[destination], now, l.limits.Deliveries.Per)
-	if len(log) >= l.limits.Deliveries.Events {
-		l.deliveries[destination] = log
-		return &ThrottledError{RetryAfter: log[0].Add(l.limits.Deliveries.Per).Sub(now)}
+	pairKey, destKey := deliveryKey{d.Destination, d.Source, true}, deliveryKey{destination: d.Destination}
+	pair := prune(l.deliveries[pairKey], now, l.limits.Deliveries.Per)
+	dest := prune(l.deliveries[destKey], now, l.limits.DestinationDeliveries.Per)
+	l.deliveries[pairKey], l.deliveries[destKey] = pair, dest
+	if wait := max(full(pair, now, l.limits.Deliveries), full(dest, now, l.limits.DestinationDeliveries)); wait > 0 {
+		return &ThrottledError{RetryAfter: wait}
 	}
-	l.deliveries[destination] = append(log, now)
+	l.deliveries[pairKey] = append(pair, event{at: now})
+	l.deliveries[destKey] = append(dest, event{at: now})
 	return nil
 }
 

@@ -79,25 +79,32 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // failed; the step should return that error as it is.
 //
 // The charge is made once per [Engine.Step], however often its function
-// runs, and is refunded when the step ends unless the step recorded a
-// failure with [Tx.Fail]. Without a Limiter, Attempt does nothing.
+// runs, and is refunded when the step ends unless a run of the step
+// recorded a failure with [Tx.Fail] (even one whose save then lost a race:
+// the wrong answer was checked). Without a Limiter, Attempt does nothing.
 func (tx *Tx) Attempt(subject, source string) error {
 	e := tx.engine
 	if e.limiter == nil {
 		return nil
 	}
+	c := &tx.charge
 	a := Attempt{Kind: e.machine.Name(), Subject: subject, Source: source}
-	if tx.charge.charged {
-		if tx.charge.attempt == a {
+	if c.charged {
+		if c.attempt.Kind == a.Kind && c.attempt.Subject == a.Subject && c.attempt.Source == a.Source {
 			return nil
 		}
-		e.refund(tx.ctx, tx.charge.attempt) // a re-run that charges someone else gives the first back
-		tx.charge.charged = false
+		// A re-run that charges someone else: the first charge is given
+		// back, unless it paid for a wrong answer.
+		if !c.failed {
+			e.refund(tx.ctx, c.attempt)
+		}
+		c.charged, c.failed = false, false
 	}
+	a.ID = NewID()
 	if err := e.limiter.Attempt(tx.ctx, a); err != nil {
 		return fmt.Errorf("challenge: %s %s: %w", a.Kind, tx.rec.ID, limiterError(err))
 	}
-	tx.charge.attempt, tx.charge.charged = a, true
+	c.attempt, c.charged = a, true
 	return nil
 }
 
@@ -151,6 +158,9 @@ func (tx *Tx) Fail(cause error) error {
 	}
 	tx.rec.Attempts++
 	tx.failed, tx.dirty = true, true
+	if tx.charge.charged {
+		tx.charge.failed = true
+	}
 	if tx.rec.Attempts < tx.engine.max {
 		tx.changes = append(tx.changes, change{from: tx.rec.State, to: tx.rec.State,
 			attempts: tx.rec.Attempts, failed: true, reason: cause.Error()})

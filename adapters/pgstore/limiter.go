@@ -17,22 +17,35 @@ import (
 // change), so concurrent servers never spend more than a budget holds.
 // Time is read from the Limiter's Clock and sent with each call.
 //
-// Rows hold no personal data: callers, sources, subjects and
-// destinations appear in them only as digests. Rows past their use are
-// removed by DeleteExpired; run it periodically. It is safe for
-// concurrent use.
+// Callers, sources, subjects and destinations appear in rows only as
+// digests (challenge.KeyDigest), keyed with LimiterOptions.DigestKey. Rows
+// past their use are removed by DeleteExpired; run it periodically. It is
+// safe for concurrent use.
 type Limiter struct {
 	db     DB
 	clock  challenge.Clock
 	limits challenge.Limits
+	key    []byte
+}
+
+// LimiterOptions configures a [Limiter]. The zero value is ready to use.
+type LimiterOptions struct {
+	// Clock is what the limiter reads the time from; nil means the
+	// system clock.
+	Clock challenge.Clock
+	// DigestKey keys the digests that name the limiter's rows: with a
+	// secret key, a reader of the database cannot tell whose budgets they
+	// are. Every server of a fleet needs the same one. Nil means unkeyed
+	// SHA-256.
+	DigestKey []byte
 }
 
 var _ challenge.Limiter = (*Limiter)(nil)
 
 // NewLimiter returns a Limiter over db (usually a *pgxpool.Pool, whose
 // schema Migrate has created) keeping limits (zero fields take their
-// defaults) and reading time from clock (nil: the system's).
-func NewLimiter(db DB, limits challenge.Limits, clock challenge.Clock) (*Limiter, error) {
+// defaults).
+func NewLimiter(db DB, limits challenge.Limits, opts LimiterOptions) (*Limiter, error) {
 	if db == nil {
 		return nil, errors.New("pgstore: nil DB")
 	}
@@ -40,11 +53,13 @@ func NewLimiter(db DB, limits challenge.Limits, clock challenge.Clock) (*Limiter
 	if err != nil {
 		return nil, err
 	}
-	if clock == nil {
-		clock = challenge.SystemClock{}
+	if opts.Clock == nil {
+		opts.Clock = challenge.SystemClock{}
 	}
-	return &Limiter{db: db, clock: clock, limits: limits}, nil
+	return &Limiter{db: db, clock: opts.Clock, limits: limits, key: opts.DigestKey}, nil
 }
+
+func (l *Limiter) digest(parts ...string) string { return challenge.KeyDigest(l.key, parts...) }
 
 // Limits returns the limiter's budgets, defaults filled in.
 func (l *Limiter) Limits() challenge.Limits { return l.limits }
@@ -84,9 +99,9 @@ func (l *Limiter) Start(ctx context.Context, o challenge.Origin) error {
 	rate := func(key string, r challenge.Rate) bucket {
 		return bucket{key, r.Per.Microseconds() / int64(r.Events), r.Per.Microseconds()}
 	}
-	buckets := []bucket{rate(challenge.KeyDigest("start", o.Caller), l.limits.CallerStarts)}
+	buckets := []bucket{rate(l.digest("start", o.Caller), l.limits.CallerStarts)}
 	if o.Source != "" {
-		buckets = append(buckets, rate(challenge.KeyDigest("start", o.Caller, o.Source), l.limits.SourceStarts))
+		buckets = append(buckets, rate(l.digest("start", o.Caller, o.Source), l.limits.SourceStarts))
 	}
 	slices.SortFunc(buckets, func(a, b bucket) int { return strings.Compare(a.key, b.key) })
 	var keys []string
@@ -100,44 +115,50 @@ func (l *Limiter) Start(ctx context.Context, o challenge.Origin) error {
 // Attempt implements [challenge.Limiter].
 func (l *Limiter) Attempt(ctx context.Context, a challenge.Attempt) error {
 	lim := l.limits
-	return l.charge(ctx, "attempt", `SELECT challengekit_limit_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		challenge.KeyDigest("subject", a.Kind, a.Subject), challenge.KeyDigest(a.Source), l.clock.Now().UnixMicro(),
+	return l.charge(ctx, "attempt", `SELECT challengekit_limit_attempt($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		l.digest("subject", a.Kind, a.Subject), l.digest(a.Source), a.ID, l.clock.Now().UnixMicro(),
 		lim.FreeFailures, lim.MinHold.Microseconds(), lim.MaxHold.Microseconds(), lim.FailureWindow.Microseconds(),
 		lim.SubjectFailures.Events, lim.SubjectFailures.Per.Microseconds())
 }
 
 // Refund implements [challenge.Limiter].
 func (l *Limiter) Refund(ctx context.Context, a challenge.Attempt) error {
-	return l.exec(ctx, "refund", `SELECT challengekit_limit_refund($1, $2)`,
-		challenge.KeyDigest("subject", a.Kind, a.Subject), challenge.KeyDigest(a.Source))
+	return l.exec(ctx, "refund", `SELECT challengekit_limit_refund($1, $2, $3)`,
+		l.digest("subject", a.Kind, a.Subject), l.digest(a.Source), a.ID)
 }
 
 // Deliver implements [challenge.Limiter].
-func (l *Limiter) Deliver(ctx context.Context, destination string) error {
-	d := l.limits.Deliveries
-	return l.charge(ctx, "deliver", `SELECT challengekit_limit_log($1, $2, $3, $4)`,
-		challenge.KeyDigest("deliver", destination), l.clock.Now().UnixMicro(), d.Events, d.Per.Microseconds())
+func (l *Limiter) Deliver(ctx context.Context, d challenge.Delivery) error {
+	type log struct {
+		key string
+		r   challenge.Rate
+	}
+	logs := []log{{l.digest("deliver", d.Destination, d.Source), l.limits.Deliveries},
+		{l.digest("deliver", d.Destination), l.limits.DestinationDeliveries}}
+	slices.SortFunc(logs, func(a, b log) int { return strings.Compare(a.key, b.key) })
+	return l.charge(ctx, "deliver", `SELECT challengekit_limit_logs_charge($1, $2, $3, $4, $5)`,
+		[]string{logs[0].key, logs[1].key}, []int{logs[0].r.Events, logs[1].r.Events},
+		[]int64{logs[0].r.Per.Microseconds(), logs[1].r.Per.Microseconds()}, l.clock.Now().UnixMicro(), challenge.NewID())
 }
 
 // Reset implements [challenge.Limiter].
 func (l *Limiter) Reset(ctx context.Context, kind, subject string) error {
-	return l.exec(ctx, "reset", `
-WITH logs AS (DELETE FROM challengekit_limit_logs WHERE key = $1)
-DELETE FROM challengekit_limit_pairs WHERE subject = $1`, challenge.KeyDigest("subject", kind, subject))
+	return l.exec(ctx, "reset", `SELECT challengekit_limit_reset($1)`, l.digest("subject", kind, subject))
 }
 
 // DeleteExpired removes the limiter's rows that no budget needs any more,
-// up to limit of each table, and returns how many it removed. Budgets do
-// not depend on it: call it periodically to reclaim space.
+// up to limit of each table, and returns how many it removed. It skips
+// rows a call holds, so it never waits on one. Budgets do not depend on
+// it: call it periodically to reclaim space.
 func (l *Limiter) DeleteExpired(ctx context.Context, limit int) (int64, error) {
 	var n int64
 	err := l.db.QueryRow(ctx, `
 WITH b AS (DELETE FROM challengekit_limit_buckets WHERE key IN (
-        SELECT key FROM challengekit_limit_buckets WHERE purge_at <= $1 LIMIT $2) RETURNING 1),
+        SELECT key FROM challengekit_limit_buckets WHERE purge_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1),
      g AS (DELETE FROM challengekit_limit_logs WHERE key IN (
-        SELECT key FROM challengekit_limit_logs WHERE purge_at <= $1 LIMIT $2) RETURNING 1),
+        SELECT key FROM challengekit_limit_logs WHERE purge_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1),
      p AS (DELETE FROM challengekit_limit_pairs WHERE (subject, source) IN (
-        SELECT subject, source FROM challengekit_limit_pairs WHERE purge_at <= $1 LIMIT $2) RETURNING 1)
+        SELECT subject, source FROM challengekit_limit_pairs WHERE purge_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1)
 SELECT (SELECT count(*) FROM b) + (SELECT count(*) FROM g) + (SELECT count(*) FROM p)`, l.clock.Now().UnixMicro(), limit).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("pgstore: limiter delete expired: %w", classify(err))

@@ -16,7 +16,7 @@ func TestLimiterConformance(t *testing.T) {
 	pool := servicetest.Postgres(t)
 	migrated(t, pool)
 	limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
-		l, err := pgstore.NewLimiter(pool, cfg.Limits, cfg.Clock)
+		l, err := pgstore.NewLimiter(pool, cfg.Limits, pgstore.LimiterOptions{Clock: cfg.Clock, DigestKey: []byte("test key")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -28,13 +28,13 @@ func TestLimiterConformance(t *testing.T) {
 func TestEveryLimiterCallIsOneStatement(t *testing.T) {
 	pool, tr := tracedPool(t)
 	migrated(t, pool)
-	l, err := pgstore.NewLimiter(pool, challenge.Limits{}, challengetest.NewClock())
+	l, err := pgstore.NewLimiter(pool, challenge.Limits{}, pgstore.LimiterOptions{Clock: challengetest.NewClock()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	subject := challenge.NewID()
-	a := challenge.Attempt{Kind: "k", Subject: subject, Source: "ip:203.0.113.9"}
+	a := challenge.Attempt{Kind: "k", Subject: subject, Source: "ip:203.0.113.9", ID: challenge.NewID()}
 	for _, call := range []struct {
 		name string
 		do   func() error
@@ -42,7 +42,9 @@ func TestEveryLimiterCallIsOneStatement(t *testing.T) {
 		{"Start", func() error { return l.Start(ctx, challenge.Origin{Caller: subject, Source: "ip:203.0.113.9"}) }},
 		{"Attempt", func() error { return l.Attempt(ctx, a) }},
 		{"Refund", func() error { return l.Refund(ctx, a) }},
-		{"Deliver", func() error { return l.Deliver(ctx, subject) }},
+		{"Deliver", func() error {
+			return l.Deliver(ctx, challenge.Delivery{Destination: subject, Source: "ip:203.0.113.9"})
+		}},
 		{"Reset", func() error { return l.Reset(ctx, "k", subject) }},
 	} {
 		tr.take()
@@ -62,15 +64,15 @@ func TestLimiterRowsNameNoOneAndExpire(t *testing.T) {
 	// servers that other tests run on the same database meanwhile.
 	clock := challengetest.NewClock()
 	clock.Set(pastEpoch())
-	l, err := pgstore.NewLimiter(pool, challenge.Limits{}, clock)
+	l, err := pgstore.NewLimiter(pool, challenge.Limits{}, pgstore.LimiterOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	who := "subject-" + challenge.NewID()
 	_ = l.Start(ctx, challenge.Origin{Caller: who, Source: "ip:" + who})
-	_ = l.Attempt(ctx, challenge.Attempt{Kind: "k", Subject: who, Source: "ip:" + who})
-	_ = l.Deliver(ctx, who)
+	_ = l.Attempt(ctx, challenge.Attempt{Kind: "k", Subject: who, Source: "ip:" + who, ID: challenge.NewID()})
+	_ = l.Deliver(ctx, challenge.Delivery{Destination: who, Source: "ip:" + who})
 	var found int
 	if err := pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM challengekit_limit_buckets WHERE key LIKE '%'||$1||'%') +

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,22 +20,24 @@ import (
 // and sent with each call, like the Store's, so Redis's own clock judges
 // nothing but key expiry.
 //
-// Keys hold no personal data: callers, sources, subjects and destinations
-// appear in them only as SHA-256 digests. The keys a call touches share a
-// hash tag, so the Limiter works on Redis Cluster. It is safe for
-// concurrent use.
+// Callers, sources, subjects and destinations appear in keys only as
+// digests (challenge.KeyDigest), keyed with Options.DigestKey. The keys a
+// call touches share a hash tag, so the Limiter works on Redis Cluster.
+// It is safe for concurrent use.
 type Limiter struct {
 	client redis.UniversalClient
 	prefix string
 	clock  challenge.Clock
 	limits challenge.Limits
+	key    []byte
 }
 
 var _ challenge.Limiter = (*Limiter)(nil)
 
 // NewLimiter returns a Limiter over client keeping limits (zero fields
 // take their defaults). It does no I/O; call Load to have its scripts
-// cached before the first call. opts.Retention is not used.
+// cached before the first call. opts.Retention is not used;
+// opts.DigestKey keys the digests its keys are named by.
 func NewLimiter(client redis.UniversalClient, limits challenge.Limits, opts Options) (*Limiter, error) {
 	if client == nil {
 		return nil, errors.New("redisstore: nil client")
@@ -51,7 +52,7 @@ func NewLimiter(client redis.UniversalClient, limits challenge.Limits, opts Opti
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
 	}
-	return &Limiter{client: client, prefix: opts.Prefix + "limit:", clock: opts.Clock, limits: limits}, nil
+	return &Limiter{client: client, prefix: opts.Prefix + "limit:", clock: opts.Clock, limits: limits, key: opts.DigestKey}, nil
 }
 
 // Limits returns the limiter's budgets, defaults filled in.
@@ -112,27 +113,38 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[9])
 redis.call('PEXPIRE', KEYS[1], ARGV[10])
 redis.call('PEXPIRE', KEYS[2], ARGV[11])
 return 0`)
-	// KEYS: as attemptScript's. ARGV: source.
+	// KEYS: as attemptScript's. ARGV: source, the charge's member. The
+	// pair's count falls only if the charge was still there, so a refund
+	// sent twice takes back one charge.
 	refundScript = redis.NewScript(`
+if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then return 0 end
 local p = redis.call('HGET', KEYS[2], ARGV[1])
 if p then
   local i = string.find(p, ':', 1, true)
   local n = tonumber(string.sub(p, 1, i - 1))
   if n > 0 then redis.call('HSET', KEYS[2], ARGV[1], (n - 1) .. string.sub(p, i)) end
 end
-redis.call('ZPOPMAX', KEYS[1])
 return 0`)
-	// KEYS: the destination's deliveries (a sorted set of times). ARGV:
-	// now, events, period, member, life (ms).
+	// KEYS: the destination's deliveries as one source spends them, and
+	// its ceiling (sorted sets of times). ARGV: now, member, then (events,
+	// period, life in ms) of each.
 	deliverScript = redis.NewScript(`
-local now, per = tonumber(ARGV[1]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - per)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tonumber(oldest[2]) + per - now
+local now, wait = tonumber(ARGV[1]), 0
+for i = 1, 2 do
+  local n, per = tonumber(ARGV[3*i]), tonumber(ARGV[3*i+1])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - per)
+  local count = redis.call('ZCARD', KEYS[i])
+  if count >= n then
+    local nth = redis.call('ZRANGE', KEYS[i], count - n, count - n, 'WITHSCORES')
+    local w = tonumber(nth[2]) + per - now
+    if w > wait then wait = w end
+  end
 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if wait > 0 then return wait end
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3*i+2])
+end
 return 0`)
 )
 
@@ -149,15 +161,17 @@ func (l *Limiter) Load(ctx context.Context) error {
 
 // tag is the hash-tagged digest that names what a key is about.
 func (l *Limiter) tag(parts ...string) string {
-	return l.prefix + "{" + challenge.KeyDigest(parts...) + "}"
+	return l.prefix + "{" + challenge.KeyDigest(l.key, parts...) + "}"
 }
 
-// member names one event in a sorted set: its time, and a random suffix
-// so that events of the same microsecond are distinct.
-func member(now int64) string {
+func (l *Limiter) digest(part string) string { return challenge.KeyDigest(l.key, part) }
+
+// member names one delivery in a sorted set: random, so that events of
+// the same microsecond are distinct.
+func member() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return strconv.FormatInt(now, 10) + ":" + hex.EncodeToString(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func ms(d time.Duration) int64 { return (d + ClockSkewAllowance + time.Millisecond - 1).Milliseconds() }
@@ -183,7 +197,7 @@ func (l *Limiter) Start(ctx context.Context, o challenge.Origin) error {
 	keys := []string{tag + ":c"}
 	args := []any{l.clock.Now().UnixMicro(), l.limits.CallerStarts.Per.Microseconds() / int64(l.limits.CallerStarts.Events), l.limits.CallerStarts.Per.Microseconds()}
 	if o.Source != "" {
-		keys = append(keys, tag+":s:"+challenge.KeyDigest(o.Source))
+		keys = append(keys, tag+":s:"+l.digest(o.Source))
 		args = append(args, l.limits.SourceStarts.Per.Microseconds()/int64(l.limits.SourceStarts.Events), l.limits.SourceStarts.Per.Microseconds())
 	}
 	args = append(args, ClockSkewAllowance.Milliseconds())
@@ -200,22 +214,23 @@ func (l *Limiter) Attempt(ctx context.Context, a challenge.Attempt) error {
 	now := l.clock.Now().UnixMicro()
 	lim := l.limits
 	return l.run(ctx, "attempt", attemptScript, l.subjectKeys(a.Kind, a.Subject),
-		now, challenge.KeyDigest(a.Source), lim.FreeFailures, lim.MinHold.Microseconds(), lim.MaxHold.Microseconds(), lim.FailureWindow.Microseconds(),
-		lim.SubjectFailures.Events, lim.SubjectFailures.Per.Microseconds(), member(now),
+		now, l.digest(a.Source), lim.FreeFailures, lim.MinHold.Microseconds(), lim.MaxHold.Microseconds(), lim.FailureWindow.Microseconds(),
+		lim.SubjectFailures.Events, lim.SubjectFailures.Per.Microseconds(), "a:"+a.ID,
 		ms(lim.SubjectFailures.Per), ms(lim.PairMemory()))
 }
 
 // Refund implements [challenge.Limiter].
 func (l *Limiter) Refund(ctx context.Context, a challenge.Attempt) error {
-	return l.run(ctx, "refund", refundScript, l.subjectKeys(a.Kind, a.Subject), challenge.KeyDigest(a.Source))
+	return l.run(ctx, "refund", refundScript, l.subjectKeys(a.Kind, a.Subject), l.digest(a.Source), "a:"+a.ID)
 }
 
 // Deliver implements [challenge.Limiter].
-func (l *Limiter) Deliver(ctx context.Context, destination string) error {
-	now := l.clock.Now().UnixMicro()
-	d := l.limits.Deliveries
-	return l.run(ctx, "deliver", deliverScript, []string{l.tag("deliver", destination) + ":d"},
-		now, d.Events, d.Per.Microseconds(), member(now), ms(d.Per))
+func (l *Limiter) Deliver(ctx context.Context, d challenge.Delivery) error {
+	tag := l.tag("deliver", d.Destination)
+	pair, dest := l.limits.Deliveries, l.limits.DestinationDeliveries
+	return l.run(ctx, "deliver", deliverScript, []string{tag + ":s:" + l.digest(d.Source), tag + ":d"},
+		l.clock.Now().UnixMicro(), member(),
+		pair.Events, pair.Per.Microseconds(), ms(pair.Per), dest.Events, dest.Per.Microseconds(), ms(dest.Per))
 }
 
 // Reset implements [challenge.Limiter].

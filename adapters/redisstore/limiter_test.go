@@ -17,7 +17,7 @@ import (
 // newLimiter returns a limiter under a prefix of its own.
 func newLimiter(t *testing.T, client redis.UniversalClient, limits challenge.Limits, clock challenge.Clock) *redisstore.Limiter {
 	t.Helper()
-	l, err := redisstore.NewLimiter(client, limits, redisstore.Options{Prefix: testPrefix(t, client), Clock: clock})
+	l, err := redisstore.NewLimiter(client, limits, redisstore.Options{Prefix: testPrefix(t, client), Clock: clock, DigestKey: []byte("test key")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestEveryLimiterCallIsOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.take()
-	a := challenge.Attempt{Kind: "k", Subject: "alice", Source: "ip:203.0.113.9"}
+	a := challenge.Attempt{Kind: "k", Subject: "alice", Source: "ip:203.0.113.9", ID: challenge.NewID()}
 	for _, call := range []struct {
 		name, want string
 		do         func() error
@@ -50,7 +50,7 @@ func TestEveryLimiterCallIsOneRoundTrip(t *testing.T) {
 		{"Start", "evalsha", func() error { return l.Start(ctx, challenge.Origin{Caller: "agent", Source: "ip:203.0.113.9"}) }},
 		{"Attempt", "evalsha", func() error { return l.Attempt(ctx, a) }},
 		{"Refund", "evalsha", func() error { return l.Refund(ctx, a) }},
-		{"Deliver", "evalsha", func() error { return l.Deliver(ctx, "dest") }},
+		{"Deliver", "evalsha", func() error { return l.Deliver(ctx, challenge.Delivery{Destination: "dest", Source: "ip:203.0.113.9"}) }},
 		{"Reset", "del", func() error { return l.Reset(ctx, "k", "alice") }},
 	} {
 		if err := call.do(); err != nil {
@@ -69,8 +69,8 @@ func TestLimiterKeysNameNoOne(t *testing.T) {
 	l := newLimiter(t, client, challenge.Limits{}, challengetest.NewClock())
 	ctx := context.Background()
 	_ = l.Start(ctx, challenge.Origin{Caller: "agent-secretive", Source: "ip:203.0.113.99"})
-	_ = l.Attempt(ctx, challenge.Attempt{Kind: "k", Subject: "alice@example.com", Source: "ip:203.0.113.99"})
-	_ = l.Deliver(ctx, "bob@example.com")
+	_ = l.Attempt(ctx, challenge.Attempt{Kind: "k", Subject: "alice@example.com", Source: "ip:203.0.113.99", ID: challenge.NewID()})
+	_ = l.Deliver(ctx, challenge.Delivery{Destination: "bob@example.com", Source: "ip:203.0.113.99"})
 	keys, err := client.Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatal(err)

@@ -9,8 +9,10 @@
 // random token of its own, so that when the client sends a write again
 // because its answer was lost (go-redis retries on a dropped connection or
 // a timeout), the script recognizes its own write and answers success
-// instead of ErrAlreadyExists or ErrConflict. A write that could not be
-// sent at all (no connection) wraps challenge.ErrUnavailable. Visibility (ExpiresAt plus
+// instead of ErrAlreadyExists or ErrConflict. A read that could not be
+// sent at all (no connection) wraps challenge.ErrUnavailable; a write never
+// does, since go-redis may have sent it once before the connection failed
+// (its outcome is unknown to the caller). Visibility (ExpiresAt plus
 // the retention window) is judged by the store's Clock, like every Store;
 // keys also carry a TTL to that moment plus [ClockSkewAllowance], so Redis
 // reclaims them itself but never before a server whose clock runs behind
@@ -40,6 +42,11 @@ type Options struct {
 	// Retention is how long an expired record stays readable; zero means
 	// challenge.DefaultRetention.
 	Retention time.Duration
+	// DigestKey, for a Limiter, keys the digests that name its keys
+	// (challenge.KeyDigest): with a secret key, a reader of Redis cannot
+	// tell whose budgets they are. Every server of a fleet needs the same
+	// one. Nil means unkeyed SHA-256.
+	DigestKey []byte
 }
 
 // Store is a challenge.Store on Redis. It is safe for concurrent use, and
@@ -164,7 +171,7 @@ func (s *Store) Create(ctx context.Context, rec *challenge.Record) error {
 	at, ttl := s.purge(rec, now)
 	created, err := createScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)}, now, encode(rec), at, ttl, writeToken()).Int64()
 	if err != nil {
-		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, classify(err))
+		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, err)
 	}
 	if created == 0 {
 		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, challenge.ErrAlreadyExists)
@@ -214,7 +221,7 @@ func (s *Store) Update(ctx context.Context, rec *challenge.Record) error {
 		now, strconv.FormatUint(rec.Version, 10), encode(rec), at, ttl, writeToken()).Int64()
 	switch {
 	case err != nil:
-		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, classify(err))
+		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, err)
 	case v == -1:
 		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, challenge.ErrNotFound)
 	case v == -2:
@@ -231,7 +238,7 @@ func (s *Store) Delete(ctx context.Context, kind, id string) error {
 	}
 	n, err := deleteScript.Run(ctx, s.client, []string{s.key(kind, id)}, s.clock.Now().UnixMicro()).Int64()
 	if err != nil {
-		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, classify(err))
+		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, challenge.ErrNotFound)
@@ -247,9 +254,11 @@ func writeToken() string {
 	return string(b[:])
 }
 
-// classify marks an error of a command that never reached Redis (no
-// connection could be had) with challenge.ErrUnavailable: nothing was
-// written. Any other error leaves a write's outcome unknown.
+// classify marks an error of a read, or a limiter's call, that never
+// reached Redis (no connection could be had) with challenge.ErrUnavailable.
+// Writes of records are not classified: go-redis retries a command on a
+// new connection when one drops, so a write that ends in a refused dial
+// may have been applied by an earlier try.
 func classify(err error) error {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) {

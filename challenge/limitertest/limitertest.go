@@ -17,6 +17,7 @@
 package limitertest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -42,14 +43,15 @@ type NewLimiter func(t *testing.T, cfg Config) challenge.Limiter
 // Limits are the budgets the suite configures: small, so that every case
 // runs in a few calls.
 var Limits = challenge.Limits{
-	CallerStarts:    challenge.Rate{Events: 10, Per: 10 * time.Second},
-	SourceStarts:    challenge.Rate{Events: 3, Per: 30 * time.Second},
-	FreeFailures:    3,
-	MinHold:         time.Second,
-	MaxHold:         8 * time.Second,
-	FailureWindow:   time.Minute,
-	SubjectFailures: challenge.Rate{Events: 10, Per: time.Hour},
-	Deliveries:      challenge.Rate{Events: 3, Per: time.Hour},
+	CallerStarts:          challenge.Rate{Events: 10, Per: 10 * time.Second},
+	SourceStarts:          challenge.Rate{Events: 3, Per: 30 * time.Second},
+	FreeFailures:          3,
+	MinHold:               time.Second,
+	MaxHold:               8 * time.Second,
+	FailureWindow:         time.Minute,
+	SubjectFailures:       challenge.Rate{Events: 10, Per: time.Hour},
+	Deliveries:            challenge.Rate{Events: 3, Per: time.Hour},
+	DestinationDeliveries: challenge.Rate{Events: 5, Per: time.Hour},
 }
 
 // Racers is how many goroutines race on one budget.
@@ -80,8 +82,27 @@ func (e *env) key(what string) string {
 	return fmt.Sprintf("%s%s-%d", e.prefix, what, e.n)
 }
 
+// attempt names an attempt of subject from source; charge and try give
+// each charge an ID of its own, as the engine does.
 func (e *env) attempt(subject, source string) challenge.Attempt {
 	return challenge.Attempt{Kind: "limitertest", Subject: subject, Source: source}
+}
+
+// charge charges a as a fresh attempt and returns it, ID included.
+func (e *env) charge(a challenge.Attempt) (challenge.Attempt, error) {
+	a.ID = challenge.NewID()
+	return a, e.l.Attempt(context.Background(), a)
+}
+
+// try charges a as a fresh attempt.
+func (e *env) try(a challenge.Attempt) error {
+	_, err := e.charge(a)
+	return err
+}
+
+// deliver charges a delivery to destination asked from source.
+func (e *env) deliver(destination, source string) error {
+	return e.l.Deliver(context.Background(), challenge.Delivery{Destination: destination, Source: source})
 }
 
 // allowed fails t unless err is nil.

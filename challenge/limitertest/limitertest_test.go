@@ -56,17 +56,24 @@ func (b buggy) Attempt(ctx context.Context, a challenge.Attempt) error {
 }
 
 func (b buggy) Refund(ctx context.Context, a challenge.Attempt) error {
-	if b.bug == "never-refunds" {
+	switch b.bug {
+	case "never-refunds":
 		return nil
+	case "refunds-any-charge":
+		a.ID = "" // takes back whichever: a refund sent twice takes back two
+		return b.Limiter.Refund(ctx, a)
 	}
 	return b.Limiter.Refund(ctx, a)
 }
 
-func (b buggy) Deliver(ctx context.Context, destination string) error {
-	if b.bug == "sends-without-limit" {
+func (b buggy) Deliver(ctx context.Context, d challenge.Delivery) error {
+	switch b.bug {
+	case "sends-without-limit":
 		return nil
+	case "one-delivery-budget":
+		d.Source = "" // every source spends one budget: a stranger spends the victim's
 	}
-	return b.Limiter.Deliver(ctx, destination)
+	return b.Limiter.Deliver(ctx, d)
 }
 
 // TestSuiteCatchesBrokenLimiters runs the suite, in a child process,
@@ -85,5 +92,7 @@ func TestSuiteCatchesBrokenLimiters(t *testing.T) {
 		{Name: "holds-every-source", MustFail: []string{"Attempts: holding one source holds no other"}},
 		{Name: "never-refunds", MustFail: []string{"Attempts: a refunded attempt is no failure"}},
 		{Name: "sends-without-limit", MustFail: []string{"Deliveries: at most Events in any period"}},
+		{Name: "one-delivery-budget", MustFail: []string{"Deliveries: one source spends part of a destination's, every source its ceiling"}},
+		{Name: "refunds-any-charge", MustFail: []string{"Refunds: a charge is taken back once, and only its own"}},
 	})
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -56,14 +58,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	logLevel := str("log-level", "info", "log level: trace, debug, info, warn, error")
 	redirect := str("psd2-redirect-base", "https://bank.example/consent", "base URL of the bank's second-factor step")
 	outbox := str("demo-outbox", "", "file the demo e-mail sender writes one-time codes to (none by default)")
-	otpKey := str("otp-key", "", "hex key (32 bytes or more) for one-time-code hashes, shared by a fleet; random if empty")
+	otpKey := str("otp-key", "", "hex key (32 bytes or more) for one-time-code hashes and the limiter's digests, shared by a fleet; random (and digests unkeyed) if empty")
 	loadUsers := str("demo-load-users", "0", "also register this many authn users load-0, load-1, … with ChallengeOMATOTP on the demo secret, for load tests")
 	headerTimeout := str("read-header-timeout", "5s", "how long a client may take to send its request headers")
 	callerStarts := str("caller-starts", rateString(challenge.DefaultCallerStarts), "challenges each caller (agent, partner, session) may open: N/DURATION, a burst of N refilled over DURATION")
 	sourceStarts := str("source-starts", rateString(challenge.DefaultSourceStarts), "challenges each end-user address may open, per caller: N/DURATION")
 	freeFailures := str("free-failures", strconv.Itoa(challenge.DefaultFreeFailures), "failures a (user, address) pair makes before holds (1 s, doubling to 15 min) begin")
 	subjectFailures := str("subject-failures", rateString(challenge.DefaultSubjectFailures), "hard cap of a user's failures from every address: N/DURATION, at most N in any DURATION")
-	deliveries := str("deliveries", rateString(challenge.DefaultDeliveries), "codes and pushes each destination may get: N/DURATION, at most N in any DURATION")
+	deliveries := str("deliveries", rateString(challenge.DefaultDeliveries), "codes and pushes one address may have sent to a destination: N/DURATION, at most N in any DURATION")
+	destDeliveries := str("destination-deliveries", rateString(challenge.DefaultDestinationDeliveries), "codes and pushes a destination may get from every address: N/DURATION")
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
 	if err := fs.Parse(args); err != nil {
@@ -97,7 +100,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		name, raw string
 		dst       *challenge.Rate
 	}{{"caller-starts", *callerStarts, &c.limits.CallerStarts}, {"source-starts", *sourceStarts, &c.limits.SourceStarts},
-		{"subject-failures", *subjectFailures, &c.limits.SubjectFailures}, {"deliveries", *deliveries, &c.limits.Deliveries}} {
+		{"subject-failures", *subjectFailures, &c.limits.SubjectFailures}, {"deliveries", *deliveries, &c.limits.Deliveries},
+		{"destination-deliveries", *destDeliveries, &c.limits.DestinationDeliveries}} {
 		rate, err := parseRate(r.raw)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("-%s: %w", r.name, err))
@@ -168,4 +172,16 @@ func rateString(r challenge.Rate) string {
 		per = strconv.Itoa(int(r.Per/time.Minute)) + "m"
 	}
 	return strconv.Itoa(r.Events) + "/" + per
+}
+
+// digestKey is the key of the shared limiter's digests: derived from
+// -otp-key, which every server of a fleet shares, or none without it (a
+// key drawn at start would give each server budgets of its own).
+func (c *config) digestKey() []byte {
+	if c.otpKey == nil {
+		return nil
+	}
+	m := hmac.New(sha256.New, c.otpKey)
+	m.Write([]byte("challengekit limiter digests"))
+	return m.Sum(nil)
 }

@@ -44,7 +44,7 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.
 			return nil, nil, nil, err
 		}
 		// The limiter shares the Redis: every server of a fleet spends one budget.
-		limiter, err := redisstore.NewLimiter(client, cfg.limits, redisstore.Options{})
+		limiter, err := redisstore.NewLimiter(client, cfg.limits, redisstore.Options{DigestKey: cfg.digestKey()})
 		if err != nil {
 			_ = client.Close()
 			return nil, nil, nil, err
@@ -75,7 +75,7 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.
 			pool.Close()
 			return nil, nil, nil, err
 		}
-		limiter, err := pgstore.NewLimiter(pool, cfg.limits, nil)
+		limiter, err := pgstore.NewLimiter(pool, cfg.limits, pgstore.LimiterOptions{DigestKey: cfg.digestKey()})
 		if err != nil {
 			pool.Close()
 			return nil, nil, nil, err
