@@ -73,6 +73,13 @@ func newAkanaEnv(t testing.TB) *akanaEnv {
 
 func newAkanaEnvWith(t testing.TB, opts questions.Options) *akanaEnv {
 	t.Helper()
+	return newAkanaEnvFull(t, opts, httpapi.QuestionsOptions{})
+}
+
+// newAkanaEnvFull is newAkanaEnvWith with the handler's options too (its
+// Logger is the env's).
+func newAkanaEnvFull(t testing.TB, opts questions.Options, hopts httpapi.QuestionsOptions) *akanaEnv {
+	t.Helper()
 	e := &akanaEnv{t: t, logs: &challengetest.LogBuffer{}}
 	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
 	if err != nil {
@@ -93,7 +100,8 @@ func newAkanaEnvWith(t testing.TB, opts questions.Options) *akanaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewQuestions(svc, sessions, httpapi.QuestionsOptions{Logger: logger})
+	hopts.Logger = logger
+	h, err := httpapi.NewQuestions(svc, sessions, hopts)
 	if err != nil {
 		t.Fatal(err)
 	}
