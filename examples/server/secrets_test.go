@@ -35,7 +35,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	}
 	bank, partner := []string{"Authorization", "Bearer " + demoBankToken}, []string{"Authorization", "Bearer " + demoPartnerToken}
 	secrets = append(secrets, demoBankToken, demoPartnerToken, demoAgentSecret, "wrong-agent-secret", demoTOTPSecret,
-		"alice-demo", "csrf-alice-demo", "csrf-forged-token", "Dubai", "Bucktastic", "Lincoln-High", "Secret-Okafor", "Zq")
+		"alice-demo", "csrf-alice-demo", "csrf-forged-token", "Dubai", "Bucktastic", "Lincoln-High", "Secret-Okafor", "Q!")
 
 	// PSD2: the redirect token is a secret too.
 	c := send("POST", "/v1/psd2/challenges", `{"iban":"DE02120300000000202051","tpp_name":"Acme"}`, bank...)
@@ -53,7 +53,7 @@ func TestNoSecretInLogsOrErrorBodies(t *testing.T) {
 	answers := `{"UserIdentificationChallenge":[{"ChallengeCode":"com.soa.challenge.question.city.birth","Answer":"Dubai"},
 		{"ChallengeCode":"com.soa.challenge.question.school","Answer":"Lincoln-High"},{"ChallengeCode":"com.soa.challenge.question.mothers.name","Answer":"Secret-Okafor"}]}`
 	send("PUT", path, answers, alice...)
-	send("PUT", path, strings.Replace(answers, "Secret-Okafor", "Zq", 1), alice...)
+	send("PUT", path, strings.Replace(answers, "Secret-Okafor", "Q!", 1), alice...)
 	send("PUT", path, answers, "Cookie", "AtmoAuthToken_acmepaymentscorp=TokenID=alice-demo", "X-Csrf-Token_acmepaymentscorp", "csrf-forged-token")
 	send("GET", path, "", alice...)
 
