@@ -11,7 +11,8 @@ import (
 // ones (adapters/redisstore, adapters/pgstore) are tested against. A fleet
 // of servers each with its own MemoryLimiter has one budget per server,
 // not one budget: use a shared Limiter there. It is safe for concurrent
-// use, and forgets what no budget needs any more.
+// use. It keeps nothing for right answers (a refund leaves no trace), and
+// forgets the rest once no budget needs it, a few entries at every call.
 type MemoryLimiter struct {
 	limits Limits
 	clock  Clock
@@ -20,7 +21,6 @@ type MemoryLimiter struct {
 	buckets    map[bucketKey]time.Time // start budgets: the token bucket's theoretical arrival time
 	subjects   map[subjectKey]*subjectFailures
 	deliveries map[deliveryKey][]event
-	calls      int
 }
 
 // deliveryKey names a delivery log: a destination's as one source spends
@@ -74,25 +74,36 @@ func NewMemoryLimiter(limits Limits, clock Clock) (*MemoryLimiter, error) {
 func (l *MemoryLimiter) Limits() Limits { return l.limits }
 
 // enter checks ctx, reads the clock and takes the mutex (the caller
-// releases it), and now and then forgets what has expired.
+// releases it), and forgets a few entries that have expired.
 func (l *MemoryLimiter) enter(ctx context.Context) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, fmt.Errorf("challenge: limiter: %w", err)
 	}
 	now := l.clock.Now()
 	l.mu.Lock()
-	if l.calls++; l.calls%1024 == 0 {
-		l.sweep(now)
-	}
+	l.sweep(now, sweepPerCall)
 	return now, nil
 }
 
-func (l *MemoryLimiter) sweep(now time.Time) {
+// sweepPerCall is how many entries of each map a call looks at. Go starts
+// every iteration of a map at a random place, so each entry is soon
+// looked at, and the work per call stays constant however large the maps
+// grow: every call adds at most one entry to each.
+const sweepPerCall = 2
+
+// sweep looks at up to n entries of each map and forgets those no budget
+// needs any more.
+func (l *MemoryLimiter) sweep(now time.Time, n int) {
+	i := 0
 	for k, tat := range l.buckets {
 		if !now.Before(tat) {
 			delete(l.buckets, k)
 		}
+		if i++; i == n {
+			break
+		}
 	}
+	i = 0
 	for k, s := range l.subjects {
 		s.log = prune(s.log, now, l.limits.SubjectFailures.Per)
 		for src, p := range s.pairs {
@@ -103,12 +114,19 @@ func (l *MemoryLimiter) sweep(now time.Time) {
 		if len(s.log) == 0 && len(s.pairs) == 0 {
 			delete(l.subjects, k)
 		}
+		if i++; i == n {
+			break
+		}
 	}
+	i = 0
 	for k, log := range l.deliveries {
 		if log = prune(log, now, max(l.limits.Deliveries.Per, l.limits.DestinationDeliveries.Per)); len(log) == 0 {
 			delete(l.deliveries, k)
 		} else {
 			l.deliveries[k] = log
+		}
+		if i++; i == n {
+			break
 		}
 	}
 }
@@ -226,7 +244,12 @@ func (l *MemoryLimiter) Refund(ctx context.Context, a Attempt) error {
 		if s.log[i].id == a.ID {
 			s.log = append(s.log[:i], s.log[i+1:]...)
 			if p := s.pairs[a.Source]; p != nil && p.n > 0 {
-				p.n--
+				if p.n--; p.n == 0 {
+					delete(s.pairs, a.Source) // a pair without failures is no pair
+				}
+			}
+			if len(s.log) == 0 && len(s.pairs) == 0 {
+				delete(l.subjects, subjectKey{a.Kind, a.Subject})
 			}
 			return nil
 		}
