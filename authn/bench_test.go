@@ -5,10 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
+	otptotp "github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -39,7 +40,7 @@ func benchmarkTOTPLogin(b *testing.B, f *fixture) {
 		if i == len(codes) { // the next 4096 codes, off the clock
 			b.StopTimer()
 			for j := range 4096 {
-				code, err := totp.GenerateCode(totpSecret, start.Add(time.Duration(i+j)*30*time.Second))
+				code, err := otptotp.GenerateCode(totpSecret, start.Add(time.Duration(i+j)*30*time.Second))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -51,7 +52,7 @@ func benchmarkTOTPLogin(b *testing.B, f *fixture) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if r, err = f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.TOTPKey, nil); err != nil {
+		if r, err = f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, totp.Key, nil); err != nil {
 			b.Fatal(err)
 		}
 		if r, err = f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, codes[i]); err != nil {

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pquerna/otp/totp"
+	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
@@ -17,9 +18,9 @@ import (
 func ExampleService() {
 	clock := challengetest.NewClock() // fixed time, so the example is repeatable
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
-	totpFactor, _ := authn.NewTOTP(store, authn.TOTPOptions{Clock: clock})
+	totpFactor, _ := totp.New(store, totp.Options{Clock: clock})
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{
-		"alice": {{FactorKey: authn.TOTPKey, Secret: "JBSWY3DPEHPK3PXP"}},
+		"alice": {{FactorKey: totp.Key, Secret: "JBSWY3DPEHPK3PXP"}},
 	})
 	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock})
 	if err != nil {
@@ -30,8 +31,8 @@ func ExampleService() {
 	r, _ := svc.Begin(ctx, authn.BeginRequest{ClientID: "agent", UserID: "alice"})
 	fmt.Println(r.Status)
 	first := r.Nonce
-	r, _ = svc.Init(ctx, "agent", r.CorrelationID, r.Nonce, authn.TOTPKey, nil)
-	code, _ := totp.GenerateCode("JBSWY3DPEHPK3PXP", clock.Now())
+	r, _ = svc.Init(ctx, "agent", r.CorrelationID, r.Nonce, totp.Key, nil)
+	code, _ := otptotp.GenerateCode("JBSWY3DPEHPK3PXP", clock.Now())
 	r, _ = svc.Validate(ctx, "agent", r.CorrelationID, r.Nonce, code)
 	_, err = svc.Finalize(ctx, "agent", r.CorrelationID, first, authn.ResultSuccess, "")
 	fmt.Println(errors.Is(err, challenge.ErrStaleNonce)) // an old nonce never authenticates

@@ -66,9 +66,36 @@ func (m *MemoryRegistry) Registrations(_ context.Context, userID string) ([]Regi
 
 // Factor is one way of proving who one is. A passive factor can check an
 // answer itself (Validate); a non-passive one only starts (Init), and the
-// agent reports its outcome with Finalize. Implementations must be safe for
-// concurrent use, and must keep no secret in the state they return in
-// plain form: state is stored with the transaction.
+// agent reports its outcome with Finalize. Implementations must be safe
+// for concurrent use. Factors of their own packages ship with challengekit
+// (authn/totp, authn/otpcode, authn/kba, authn/push); every one passes
+// authn/factortest.Run, and so must any other.
+//
+// # Running more than once
+//
+// The Service calls Init and Validate inside a step of the transaction,
+// and a step can run more than once: when its save loses a race with
+// another request, the step reads the transaction again and runs once
+// more (see challenge.Engine.Step); and a client that did not hear an
+// answer repeats its request, which may run it again. A correct answer
+// must be accepted, and a wrong one counted, exactly once, and nothing
+// sent twice, however often a step runs. So a factor:
+//
+//   - keeps what it must remember in the State it returns, which is saved
+//     with the transaction by the same compare-and-set as the rest of the
+//     step, and is discarded with a run that lost its race. State is kept
+//     in the store: never put a secret in it in plain form;
+//   - sends nothing itself: what Init delivers (a code, a notification)
+//     it returns as InitResult.Deliver, which the Service runs once the
+//     transaction is saved (challenge.Tx.AfterSave), never for a run that
+//     lost its race;
+//   - keys any change it must make elsewhere with the transaction's ID,
+//     so that making it again for the same transaction changes nothing
+//     and answers the same (TOTP claims each time step for one
+//     transaction: a re-run finds its own claim);
+//   - leaves counting to the Service: a wrong answer is a ValidateResult
+//     with Correct false, never an error, and the Service counts it
+//     against the transaction's budget and the Limiter's, once.
 type Factor interface {
 	Key() string
 	Passive() bool
@@ -79,11 +106,14 @@ type Factor interface {
 	Validate(ctx context.Context, req ValidateRequest) (ValidateResult, error)
 }
 
-// LimitResetter is a Factor that charges the Limiter under budgets of its
-// own (ChallengeKBA charges its security-question verifications), which
-// Service.ResetLimits resets along with the transactions'.
-type LimitResetter interface {
-	ResetLimits(ctx context.Context, userID string, reg Registration) error
+// SharedBudget is implemented by a factor whose secret another kind of
+// challenge checks too (ChallengeKBA: the user's security answers, which
+// package questions verifies on its own), so that the secret has one
+// Limiter budget whichever challenge asks for it: Validate charges its
+// answers to the kind and subject AttemptBudget names instead of the
+// transaction's, and Service.ResetLimits resets that budget too.
+type SharedBudget interface {
+	AttemptBudget(userID string, reg Registration) (kind, subject string)
 }
 
 // InitRequest is what a factor's Init is given.
@@ -93,8 +123,7 @@ type InitRequest struct {
 	Registration  Registration
 	Attributes    []KeyValue // factorAttributes of the Init request
 	// Origin is the agent and the end user's address (or the agent again,
-	// "agent:<id>", when it reported none), for a factor that opens a
-	// challenge of its own to budget it alike.
+	// "agent:<id>", when it reported none).
 	Origin challenge.Origin
 }
 
@@ -102,13 +131,14 @@ type InitRequest struct {
 type InitResult struct {
 	State   []byte     // kept with the transaction, handed back to Validate
 	Prompts []KeyValue // what to ask the user
-	// AfterSave, if set, delivers what the factor sends (a code, a
-	// notification) once the transaction has been saved, so that a request
-	// that loses a race and is re-run never sends twice. Setting it makes
-	// the Init subject to the Service's delivery limits, charged to the
-	// Registration's Destination (the user, if it has none). An error
-	// fails the request; the agent may Init again.
-	AfterSave func(ctx context.Context) error
+	// Deliver, if set, sends what the factor sends (a code, a
+	// notification). The Service runs it once the transaction has been
+	// saved, and never for a run of the step that lost a race, so that
+	// nothing is sent twice. Setting it makes the Init subject to the
+	// Service's delivery limits, charged to the Registration's
+	// Destination (the user, if it has none). An error fails the request
+	// after the transaction was saved; the agent may repeat the Init.
+	Deliver func(ctx context.Context) error
 }
 
 // ValidateRequest is what a factor's Validate is given.

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/kba"
+	"github.com/challengekit/challengekit/authn/otpcode"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -35,7 +38,7 @@ func throttledFor(t *testing.T, what string, err error) time.Duration {
 func TestARepeatedStepIsAnsweredAsItWas(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	wrong, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000000")
 	if err != nil || !strings.Contains(wrong.Message, "2 attempts left") {
 		t.Fatalf("a wrong code: %+v, %v", wrong, err)
@@ -76,7 +79,7 @@ func TestARepeatedStepIsAnsweredAsItWas(t *testing.T) {
 func TestTheBlockingAnswerRepeatedIsStillBlocked(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	nonce, presented := r.Nonce, ""
 	var last *authn.Response
 	for range 3 {
@@ -107,13 +110,13 @@ func TestInitDeliversAtMostThreeTimesThirtySecondsApart(t *testing.T) {
 	r := f.begin(t, "bob")
 	nonce := ""
 	for i := range 3 {
-		next, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, authn.EmailKey, nil)
+		next, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, otpcode.EmailKey, nil)
 		if err != nil {
 			t.Fatalf("send %d: %v", i+1, err)
 		}
 		nonce = next.Nonce
 		if i < 2 {
-			_, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, authn.EmailKey, nil)
+			_, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, otpcode.EmailKey, nil)
 			if !errors.Is(err, authn.ErrTooManySends) || throttledFor(t, "a send straight after", err) != 30*time.Second {
 				t.Fatalf("send %d straight after: %v; want ErrTooManySends for 30 s", i+2, err)
 			}
@@ -121,7 +124,7 @@ func TestInitDeliversAtMostThreeTimesThirtySecondsApart(t *testing.T) {
 		}
 	}
 	f.clock.Advance(time.Minute)
-	_, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, authn.EmailKey, nil)
+	_, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, otpcode.EmailKey, nil)
 	if !errors.Is(err, authn.ErrTooManySends) {
 		t.Fatalf("a fourth send in one transaction: %v; want ErrTooManySends", err)
 	}
@@ -143,7 +146,7 @@ func TestADestinationGetsFiveDeliveriesAnHourAcrossTransactions(t *testing.T) {
 		r := f.begin(t, "bob")
 		nonce := ""
 		for range 3 {
-			next, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, authn.EmailKey, nil)
+			next, err := f.svc.Init(ctx, agent, r.CorrelationID, nonce, otpcode.EmailKey, nil)
 			if err != nil {
 				refusal = err
 				break
@@ -174,7 +177,7 @@ func TestValidateIsBudgetedPerUserAndAddress(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return f.init(t, r, authn.TOTPKey)
+		return f.init(t, r, totp.Key)
 	}
 	for range 2 {
 		r := attacker()
@@ -194,7 +197,7 @@ func TestValidateIsBudgetedPerUserAndAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := f.init(t, victim, authn.TOTPKey)
+	v := f.init(t, victim, totp.Key)
 	if ok, err := f.svc.Validate(ctx, agent, v.CorrelationID, v.Nonce, f.code(t)); err != nil || strings.Contains(ok.Message, "not correct") {
 		t.Fatalf("alice from her own address: %+v, %v", ok, err)
 	}
@@ -204,10 +207,10 @@ func TestAnotherAgentsExpiredTransactionIsNotFound(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	r := f.begin(t, "alice")
 	f.clock.Advance(time.Hour)
-	if _, err := f.svc.Init(context.Background(), "other-agent", r.CorrelationID, "", authn.TOTPKey, nil); !errors.Is(err, challenge.ErrNotFound) {
+	if _, err := f.svc.Init(context.Background(), "other-agent", r.CorrelationID, "", totp.Key, nil); !errors.Is(err, challenge.ErrNotFound) {
 		t.Fatalf("another agent, on an expired transaction: %v; want ErrNotFound", err)
 	}
-	if _, err := f.svc.Init(context.Background(), agent, r.CorrelationID, "", authn.TOTPKey, nil); !errors.Is(err, challenge.ErrExpired) {
+	if _, err := f.svc.Init(context.Background(), agent, r.CorrelationID, "", totp.Key, nil); !errors.Is(err, challenge.ErrExpired) {
 		t.Fatalf("its own agent: %v; want ErrExpired", err)
 	}
 }
@@ -219,7 +222,7 @@ func TestResetLimitsForgivesEveryFactorsFailures(t *testing.T) {
 	f := newLimitedFixture(t, authn.Options{}, challenge.Limits{SubjectFailures: challenge.Rate{Events: 2, Per: 24 * time.Hour}})
 	ctx := context.Background()
 	guess := func() (*authn.Response, error) {
-		r := f.init(t, f.begin(t, "alice"), authn.KBAKey)
+		r := f.init(t, f.begin(t, "alice"), kba.Key)
 		return f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "not the answer")
 	}
 	for range 2 {

@@ -11,8 +11,8 @@ import (
 func TestPayloadRoundTrips(t *testing.T) {
 	for _, p := range []payload{
 		{},
-		{ClientID: "agent", UserID: "alice", GroupID: "g", Known: true, Factors: []string{TOTPKey, KBAKey},
-			Factor: TOTPKey, FactorState: []byte{0, 1, 2}, Prompts: []KeyValue{{Key: "otp", Value: "Enter the code"}, {Key: "", Value: ""}},
+		{ClientID: "agent", UserID: "alice", GroupID: "g", Known: true, Factors: []string{"ChallengeOMATOTP", "ChallengeKBA"},
+			Factor: "ChallengeOMATOTP", FactorState: []byte{0, 1, 2}, Prompts: []KeyValue{{Key: "otp", Value: "Enter the code"}, {Key: "", Value: ""}},
 			NonceHash: digest{1, 2, 3}, Reason: "user_abandoned",
 			Source: "ip:203.0.113.9", Salt: digest{9}, Seq: 4, LastNonce: digest{7}, LastOp: "Validate", LastOutcome: outcomeWrong,
 			Sends: 2, LastSend: 1893499200000000},
@@ -28,16 +28,16 @@ func TestPayloadRoundTrips(t *testing.T) {
 		v1 = binenc.AppendString(v1, f)
 	}
 	v1 = binenc.AppendBool(v1, true)
-	v1 = binenc.AppendStrings(v1, []string{TOTPKey})
-	v1 = binenc.AppendString(v1, TOTPKey)
+	v1 = binenc.AppendStrings(v1, []string{"ChallengeOMATOTP"})
+	v1 = binenc.AppendString(v1, "ChallengeOMATOTP")
 	v1 = binenc.AppendBytes(v1, nil)
 	v1 = binenc.AppendCount(v1, 0)
 	v1 = binenc.AppendBytes(v1, make([]byte, 32))
 	v1 = binenc.AppendString(v1, "")
-	if got, err := decodePayload(v1); err != nil || got.UserID != "alice" || got.Factor != TOTPKey || got.Salt != (digest{}) {
+	if got, err := decodePayload(v1); err != nil || got.UserID != "alice" || got.Factor != "ChallengeOMATOTP" || got.Salt != (digest{}) {
 		t.Errorf("a version 1 payload: %+v, %v", got, err)
 	}
-	good := (&payload{ClientID: "agent", Factors: []string{TOTPKey}}).encode()
+	good := (&payload{ClientID: "agent", Factors: []string{"ChallengeOMATOTP"}}).encode()
 	for _, bad := range [][]byte{nil, {3}, good[:len(good)-1], append(good, 0), {payloadVersion, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f}} {
 		if _, err := decodePayload(bad); !errors.Is(err, binenc.ErrCorrupt) {
 			t.Errorf("decodePayload(%x) = %v; want ErrCorrupt", bad, err)
@@ -46,7 +46,7 @@ func TestPayloadRoundTrips(t *testing.T) {
 }
 
 func FuzzDecodePayload(f *testing.F) {
-	f.Add((&payload{ClientID: "agent", UserID: "alice", Factors: []string{TOTPKey}, Prompts: []KeyValue{{"otp", "code"}}}).encode())
+	f.Add((&payload{ClientID: "agent", UserID: "alice", Factors: []string{"ChallengeOMATOTP"}, Prompts: []KeyValue{{"otp", "code"}}}).encode())
 	f.Add([]byte{payloadVersion, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := decodePayload(b)

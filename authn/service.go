@@ -158,10 +158,13 @@ func (s *Service) Machine() *challenge.Machine { return s.engine.Machine() }
 func (s *Service) MaxTTL() time.Duration { return s.maxTTL }
 
 // ResetLimits forgives userID the failures the Limiter holds against them,
-// from every address: the transactions', and those of the factors that
-// keep budgets of their own (a LimitResetter, as ChallengeKBA's
-// verifications).
+// from every address: the transactions', and those of the budgets the
+// user's factors share with other kinds of challenge (SharedBudget, as
+// ChallengeKBA's answers). Without a Limiter it does nothing.
 func (s *Service) ResetLimits(ctx context.Context, userID string) error {
+	if s.limiter == nil {
+		return nil
+	}
 	if err := s.engine.ResetLimits(ctx, userID); err != nil {
 		return err
 	}
@@ -170,9 +173,10 @@ func (s *Service) ResetLimits(ctx context.Context, userID string) error {
 		return fmt.Errorf("authn: registry: %w", err)
 	}
 	for _, reg := range regs {
-		if r, ok := s.factors[reg.FactorKey].(LimitResetter); ok {
-			if err := r.ResetLimits(ctx, userID, reg); err != nil {
-				return fmt.Errorf("authn: %s: %w", reg.FactorKey, err)
+		if b, ok := s.factors[reg.FactorKey].(SharedBudget); ok {
+			kind, subject := b.AttemptBudget(userID, reg)
+			if err := s.limiter.Reset(ctx, kind, subject); err != nil {
+				return fmt.Errorf("authn: %s: reset limits: %w: %w", reg.FactorKey, challenge.ErrUnavailable, err)
 			}
 		}
 	}
@@ -260,13 +264,12 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 // *challenge.ThrottledError, and changes and sends nothing.
 func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey string, attrs []KeyValue) (*Response, error) {
 	op := "Init " + factorKey
-	var after func(context.Context) error
 	var p payload
 	var newNonce string
 	var reg Registration
 	charged := false // the destination's budget, charged once however often the step runs
 	rec, err := s.step(ctx, clientID, id, nonce, true, op, &p, func(tx *challenge.Tx, repeat bool) error {
-		// Refuse before the factor acts: its Init may send a code.
+		// Refuse before the factor acts.
 		if !s.engine.Machine().Can(tx.State(), EventInit) {
 			return &challenge.FieldError{Field: "challengeop", Message: "Init is not allowed once a factor is satisfied; Finalize the transaction"}
 		}
@@ -283,15 +286,21 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 		if err != nil {
 			return fmt.Errorf("authn: %s init: %w", factorKey, err)
 		}
-		if res.AfterSave != nil {
+		if res.Deliver != nil {
 			if err := s.chargeDelivery(ctx, tx, &p, factorKey, reg, &charged); err != nil {
 				return err
 			}
+			tx.AfterSave(func(ctx context.Context) error {
+				if err := res.Deliver(ctx); err != nil {
+					return fmt.Errorf("authn: %s delivery: %w", factorKey, err)
+				}
+				return nil
+			})
 		}
 		if err := tx.Fire(EventInit); err != nil {
 			return err
 		}
-		p.Factor, p.FactorState, p.Prompts, after = factorKey, res.State, res.Prompts, res.AfterSave
+		p.Factor, p.FactorState, p.Prompts = factorKey, res.State, res.Prompts
 		if repeat {
 			if newNonce, ok = replayNonce(&p, nonce, op); !ok {
 				return errStale
@@ -304,11 +313,6 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 	})
 	if err != nil {
 		return nil, err
-	}
-	if after != nil {
-		if err := after(ctx); err != nil {
-			return nil, fmt.Errorf("authn: %s delivery: %w", factorKey, err)
-		}
 	}
 	resp := s.response(rec.ID, newNonce, rec.State, &p, "")
 	resp.Challenges = []ChallengeInfo{s.info(factorKey, reg, p.Prompts)}
@@ -398,7 +402,11 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		if reg, err = s.registration(ctx, p.UserID, p.Factor); err != nil {
 			return err
 		}
-		if err := tx.Attempt(p.UserID, s.source(&p)); err != nil {
+		kind, subject := Kind, p.UserID
+		if b, ok := f.(SharedBudget); ok {
+			kind, subject = b.AttemptBudget(p.UserID, reg)
+		}
+		if err := tx.AttemptIn(kind, subject, s.source(&p)); err != nil {
 			return err
 		}
 		res, err := f.Validate(ctx, ValidateRequest{TransactionID: tx.ID(), UserID: p.UserID, Registration: reg, State: p.FactorState, Answer: answer})

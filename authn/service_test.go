@@ -8,10 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
+	otptotp "github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/kba"
+	"github.com/challengekit/challengekit/authn/otpcode"
+	"github.com/challengekit/challengekit/authn/push"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 	"github.com/challengekit/challengekit/questions"
@@ -111,33 +115,33 @@ func buildFixture(t testing.TB, opts authn.Options, level zerolog.Level, limits 
 		{ChallengeCode: "color", Answer: "Blue"}, {ChallengeCode: "pet", Answer: "Bucktastic"}}); err != nil {
 		t.Fatal(err)
 	}
-	totpFactor, err := authn.NewTOTP(store, authn.TOTPOptions{Clock: f.clock})
+	totpFactor, err := totp.New(store, totp.Options{Clock: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	email, err := authn.NewOTPCode(authn.EmailKey, f.box, []byte(strings.Repeat("k", 32)), authn.OTPCodeOptions{Clock: f.clock})
+	email, err := otpcode.New(otpcode.EmailKey, f.box, []byte(strings.Repeat("k", 32)), otpcode.Options{Clock: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sms, err := authn.NewOTPCode(authn.SMSKey, f.box, []byte(strings.Repeat("k", 32)), authn.OTPCodeOptions{Clock: f.clock})
+	sms, err := otpcode.New(otpcode.SMSKey, f.box, []byte(strings.Repeat("k", 32)), otpcode.Options{Clock: f.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	kba, _ := authn.NewKBA(qs)
-	push, _ := authn.NewPush(f.box)
+	kbaFactor, _ := kba.New(qs)
+	pushFactor, _ := push.New(f.box)
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{
 		"alice": {
-			{FactorKey: authn.TOTPKey, Secret: totpSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
-			{FactorKey: authn.KBAKey, Subject: akanaAlice},
-			{FactorKey: authn.PushKey, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+			{FactorKey: totp.Key, Secret: totpSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+			{FactorKey: kba.Key, Subject: akanaAlice},
+			{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
 		},
-		"bob":   {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+		"bob":   {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
 		"carol": nil,
-		"dave":  {{FactorKey: authn.SMSKey, Destination: "+4915112345678"}},
-		"erin":  {{FactorKey: authn.KBAKey, Subject: "erin.acmepaymentscorp"}}, // registered, never enrolled
+		"dave":  {{FactorKey: otpcode.SMSKey, Destination: "+4915112345678"}},
+		"erin":  {{FactorKey: kba.Key, Subject: "erin.acmepaymentscorp"}}, // registered, never enrolled
 	})
 	opts.Clock, opts.Logger = f.clock, logger
-	f.svc, err = authn.NewService(store, registry, []authn.Factor{totpFactor, email, sms, kba, push}, opts)
+	f.svc, err = authn.NewService(store, registry, []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +168,7 @@ func (f *fixture) init(t testing.TB, r *authn.Response, key string) *authn.Respo
 
 func (f *fixture) code(t testing.TB) string {
 	t.Helper()
-	code, err := totp.GenerateCode(totpSecret, f.clock.Now())
+	code, err := otptotp.GenerateCode(totpSecret, f.clock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,10 +181,10 @@ func TestBeginStatuses(t *testing.T) {
 	if alice.Status != authn.StatusPendingVerification || alice.Code != "AUTHN_PENDING" || len(alice.Challenges) != 3 || alice.Nonce == "" {
 		t.Fatalf("alice: %+v", alice)
 	}
-	if c := alice.Challenges[0]; c.FactorKey != authn.TOTPKey || !c.Passive || c.Attributes[0] != (authn.KeyValue{Key: "deviceName", Value: "Phone"}) {
+	if c := alice.Challenges[0]; c.FactorKey != totp.Key || !c.Passive || c.Attributes[0] != (authn.KeyValue{Key: "deviceName", Value: "Phone"}) {
 		t.Fatalf("alice's first factor: %+v", c)
 	}
-	if c := alice.Challenges[2]; c.FactorKey != authn.PushKey || c.Passive {
+	if c := alice.Challenges[2]; c.FactorKey != push.Key || c.Passive {
 		t.Fatalf("push is not passive: %+v", c)
 	}
 	for user, want := range map[string]string{"carol": authn.StatusMissingRegistration, "mallory": authn.StatusPendingIdentification, "": authn.StatusPendingIdentification} {
@@ -192,7 +196,7 @@ func TestBeginStatuses(t *testing.T) {
 
 func TestTOTPFlow(t *testing.T) {
 	f := newFixture(t, authn.Options{})
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	if r.Status != authn.StatusPendingVerification || len(r.Challenges) != 1 || r.Challenges[0].Prompts[0].Key != "otp" {
 		t.Fatalf("Init: %+v", r)
 	}
@@ -212,11 +216,11 @@ func TestTOTPFlow(t *testing.T) {
 func TestATOTPCodeIsAcceptedOnce(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	code := f.code(t)
-	first := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	first := f.init(t, f.begin(t, "alice"), totp.Key)
 	if r, err := f.svc.Validate(context.Background(), agent, first.CorrelationID, first.Nonce, code); err != nil || r.Message != "Waiting for the user to complete a factor." {
 		t.Fatalf("first use: %+v, %v", r, err)
 	}
-	second := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	second := f.init(t, f.begin(t, "alice"), totp.Key)
 	r, err := f.svc.Validate(context.Background(), agent, second.CorrelationID, second.Nonce, code)
 	if err != nil || !strings.Contains(r.Message, "not correct") {
 		t.Fatalf("the same code in another transaction: %+v, %v; want a wrong answer", r, err)
@@ -229,7 +233,7 @@ func TestATOTPCodeIsAcceptedOnce(t *testing.T) {
 
 func TestWrongAnswersUntilBlocked(t *testing.T) {
 	f := newFixture(t, authn.Options{})
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	for i := 1; i <= 3; i++ {
 		next, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, "000000")
 		if err != nil {
@@ -256,7 +260,7 @@ func TestNonces(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
 	begun := f.begin(t, "alice")
-	r := f.init(t, begun, authn.TOTPKey)
+	r := f.init(t, begun, totp.Key)
 	for name, nonce := range map[string]string{"replayed": begun.Nonce, "missing": "", "made up": "x"} {
 		_, err := f.svc.Validate(ctx, agent, r.CorrelationID, nonce, f.code(t))
 		if !errors.Is(err, challenge.ErrStaleNonce) {
@@ -274,7 +278,7 @@ func TestNonces(t *testing.T) {
 	if _, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); !errors.Is(err, challenge.ErrStaleNonce) {
 		t.Fatalf("a used nonce authenticated: %v", err)
 	}
-	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, begun.Nonce, authn.TOTPKey, nil); !errors.Is(err, challenge.ErrStaleNonce) {
+	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, begun.Nonce, totp.Key, nil); !errors.Is(err, challenge.ErrStaleNonce) {
 		t.Fatalf("Init with a stale (non-empty) nonce: %v", err)
 	}
 	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, v.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
@@ -285,7 +289,7 @@ func TestNonces(t *testing.T) {
 func TestPushIsFinalizedByTheAgent(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
-	r := f.init(t, f.begin(t, "alice"), authn.PushKey)
+	r := f.init(t, f.begin(t, "alice"), push.Key)
 	if len(f.box.pushes) != 1 || f.box.pushes[0] != "alice" {
 		t.Fatalf("notifications: %v", f.box.pushes)
 	}
@@ -302,7 +306,7 @@ func TestPushIsFinalizedByTheAgent(t *testing.T) {
 func TestFinalizeResults(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	_, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, "")
 	var fe *challenge.FieldError
 	if !errors.As(err, &fe) || fe.Field != "challengeResult" {
@@ -317,7 +321,7 @@ func TestFinalizeResults(t *testing.T) {
 		{authn.ResultError, "channel_comm_error", authn.StatusError},
 	} {
 		for _, reason := range authn.Reasons {
-			r := f.init(t, f.begin(t, "alice"), authn.PushKey)
+			r := f.init(t, f.begin(t, "alice"), push.Key)
 			done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, tc.result, reason)
 			if err != nil || done.Status != tc.status || done.Message != reason {
 				t.Fatalf("Finalize %s %s: %+v, %v", tc.result, reason, done, err)
@@ -332,7 +336,7 @@ func TestFinalizeResults(t *testing.T) {
 func TestEmailCodeFlow(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
-	r := f.init(t, f.begin(t, "bob"), authn.EmailKey)
+	r := f.init(t, f.begin(t, "bob"), otpcode.EmailKey)
 	if !strings.Contains(r.Challenges[0].Prompts[0].Value, "b***@example.com") {
 		t.Fatalf("prompt: %+v", r.Challenges[0].Prompts)
 	}
@@ -347,7 +351,7 @@ func TestEmailCodeFlow(t *testing.T) {
 	if _, err := f.svc.Validate(ctx, agent, r.CorrelationID, v.Nonce, code); !errors.Is(err, challenge.ErrInvalidRequest) {
 		t.Fatalf("the code again: %v; want a refusal", err)
 	}
-	late := f.init(t, f.begin(t, "bob"), authn.EmailKey)
+	late := f.init(t, f.begin(t, "bob"), otpcode.EmailKey)
 	f.clock.Advance(5 * time.Minute)
 	_, err = f.svc.Validate(ctx, agent, late.CorrelationID, late.Nonce, f.box.lastCode())
 	if !errors.Is(err, challenge.ErrExpired) {
@@ -358,7 +362,7 @@ func TestEmailCodeFlow(t *testing.T) {
 func TestKBAFlow(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	answers := map[string]string{"city": "dubai", "color": "BLUE", "pet": "Bucktastic"}
-	r := f.init(t, f.begin(t, "alice"), authn.KBAKey)
+	r := f.init(t, f.begin(t, "alice"), kba.Key)
 	for range 2 {
 		p := r.Challenges[0].Prompts
 		if len(p) != 1 || answers[p[0].Key] == "" {
@@ -379,7 +383,7 @@ func TestKBAFlow(t *testing.T) {
 
 func TestAuthenticateOnValidate(t *testing.T) {
 	f := newFixture(t, authn.Options{AuthenticateOnValidate: true})
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	if r, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t)); err != nil || r.Status != authn.StatusAuthenticated {
 		t.Fatalf("Validate: %+v, %v", r, err)
 	}
@@ -389,17 +393,17 @@ func TestExpiryUnknownIDsAndOtherAgents(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
 	r := f.begin(t, "alice")
-	if _, err := f.svc.Init(ctx, "other-agent", r.CorrelationID, r.Nonce, authn.TOTPKey, nil); !errors.Is(err, challenge.ErrNotFound) {
+	if _, err := f.svc.Init(ctx, "other-agent", r.CorrelationID, r.Nonce, totp.Key, nil); !errors.Is(err, challenge.ErrNotFound) {
 		t.Fatalf("another agent's transaction: %v; want ErrNotFound", err)
 	}
-	if _, err := f.svc.Init(ctx, agent, "no-such-id", "", authn.TOTPKey, nil); !errors.Is(err, challenge.ErrNotFound) {
+	if _, err := f.svc.Init(ctx, agent, "no-such-id", "", totp.Key, nil); !errors.Is(err, challenge.ErrNotFound) {
 		t.Fatalf("unknown id: %v", err)
 	}
-	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.EmailKey, nil); !errors.Is(err, challenge.ErrInvalidRequest) {
+	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, otpcode.EmailKey, nil); !errors.Is(err, challenge.ErrInvalidRequest) {
 		t.Fatalf("a factor alice has not registered: %v", err)
 	}
 	f.clock.Advance(5 * time.Minute)
-	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.TOTPKey, nil); !errors.Is(err, challenge.ErrExpired) {
+	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, r.Nonce, totp.Key, nil); !errors.Is(err, challenge.ErrExpired) {
 		t.Fatalf("after the TTL: %v", err)
 	}
 	if _, err := f.svc.Begin(ctx, authn.BeginRequest{ClientID: agent, UserID: "alice", TTL: 2 * time.Hour}); !errors.Is(err, challenge.ErrInvalidRequest) {
@@ -410,14 +414,14 @@ func TestExpiryUnknownIDsAndOtherAgents(t *testing.T) {
 func TestNoSecretReachesTheLogs(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	ctx := context.Background()
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	code := f.code(t)
 	w, _ := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "135790")
 	v, _ := f.svc.Validate(ctx, agent, r.CorrelationID, w.Nonce, code)
 	_, _ = f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, code) // a replay, refused
-	e := f.init(t, f.begin(t, "bob"), authn.EmailKey)
+	e := f.init(t, f.begin(t, "bob"), otpcode.EmailKey)
 	_, _ = f.svc.Validate(ctx, agent, e.CorrelationID, e.Nonce, f.box.lastCode())
-	k := f.init(t, f.begin(t, "alice"), authn.KBAKey)
+	k := f.init(t, f.begin(t, "alice"), kba.Key)
 	_, _ = f.svc.Validate(ctx, agent, k.CorrelationID, k.Nonce, "Dubai")
 	logs := f.logs.String()
 	if !strings.Contains(logs, `"kind":"authn"`) {
@@ -432,7 +436,7 @@ func TestNoSecretReachesTheLogs(t *testing.T) {
 
 func TestSMSCodeFlow(t *testing.T) {
 	f := newFixture(t, authn.Options{})
-	r := f.init(t, f.begin(t, "dave"), authn.SMSKey)
+	r := f.init(t, f.begin(t, "dave"), otpcode.SMSKey)
 	if !strings.Contains(r.Challenges[0].Prompts[0].Value, "***5678") {
 		t.Fatalf("prompt: %+v", r.Challenges[0].Prompts)
 	}
@@ -454,7 +458,7 @@ func TestSMSCodeFlow(t *testing.T) {
 // next nonce can go on.
 func TestRacingRequestsWithOneNonce(t *testing.T) {
 	f := newFixture(t, authn.Options{})
-	r := f.init(t, f.begin(t, "alice"), authn.TOTPKey)
+	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	code := f.code(t)
 	const n = 8
 	results := make([]*authn.Response, n)
@@ -515,15 +519,15 @@ func TestARacingGuessIsCountedAndNotAnsweredAsAnother(t *testing.T) {
 	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
 	store := &hookStore{Store: mem}
 	limiter, _ := challenge.NewMemoryLimiter(challenge.Limits{FreeFailures: 10}, clock)
-	totpFactor, _ := authn.NewTOTP(store, authn.TOTPOptions{Clock: clock})
-	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: authn.TOTPKey, Secret: totpSecret}}})
+	totpFactor, _ := totp.New(store, totp.Options{Clock: clock})
+	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: totp.Key, Secret: totpSecret}}})
 	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock, Limiter: limiter})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	r, _ := svc.Begin(ctx, authn.BeginRequest{ClientID: agent, UserID: "alice"})
-	r, _ = svc.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.TOTPKey, nil)
+	r, _ = svc.Init(ctx, agent, r.CorrelationID, r.Nonce, totp.Key, nil)
 	var winner *authn.Response
 	store.beforeUpdate = func() { // another guess with the same nonce is saved first
 		var err error
@@ -549,7 +553,7 @@ func TestARacingGuessIsCountedAndNotAnsweredAsAnother(t *testing.T) {
 func TestKBAWithoutAnswersIsAFieldError(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	r := f.begin(t, "erin")
-	_, err := f.svc.Init(context.Background(), agent, r.CorrelationID, r.Nonce, authn.KBAKey, nil)
+	_, err := f.svc.Init(context.Background(), agent, r.CorrelationID, r.Nonce, kba.Key, nil)
 	var fe *challenge.FieldError
 	if !errors.As(err, &fe) || fe.Field != "challengedata.factorKey" {
 		t.Fatalf("Init KBA for a user without answers: %v; want a field error", err)

@@ -174,8 +174,9 @@ func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
 // and may be called twice. A second lost race returns ErrConflict.
 //
 // An attempt charged with [Tx.Attempt] is charged once however often fn
-// runs, and refunded when Step returns unless the last run recorded a
-// failure with [Tx.Fail].
+// runs, and refunded when Step returns unless a run recorded a failure
+// with [Tx.Fail]. What fn registers with [Tx.AfterSave] runs once, after
+// the save of the run that registered it.
 //
 // When the store fails, Step returns ErrUnavailable (a read failed) or
 // ErrOutcomeUnknown (a write may or may not have been applied), wrapping
@@ -304,6 +305,9 @@ func (e *Engine) decide(ctx context.Context, tx *Tx, start time.Time, fn func(*T
 			if serr := e.save(ctx, tx, start); serr != nil {
 				return nil, serr
 			}
+			if aerr := e.afterSave(ctx, tx); aerr != nil {
+				return nil, aerr
+			}
 			return nil, err
 		}
 	}
@@ -312,7 +316,21 @@ func (e *Engine) decide(ctx context.Context, tx *Tx, start time.Time, fn func(*T
 			return nil, err
 		}
 	}
+	if err := e.afterSave(ctx, tx); err != nil {
+		return nil, err
+	}
 	return tx.rec, nil
+}
+
+// afterSave runs the functions the saved run registered with
+// [Tx.AfterSave].
+func (e *Engine) afterSave(ctx context.Context, tx *Tx) error {
+	for _, fn := range tx.after {
+		if err := fn(ctx); err != nil {
+			return &AfterSaveError{Record: tx.rec, Err: err}
+		}
+	}
+	return nil
 }
 
 func (e *Engine) expiredErr(rec *Record) error {

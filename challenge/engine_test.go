@@ -387,3 +387,104 @@ func TestNewEngineRejectsBadOptions(t *testing.T) {
 		t.Fatalf("default IDs are %q; want 22 base64url characters (128 bits)", id)
 	}
 }
+
+// TestAfterSaveRunsOnceForTheSavedRun makes the first save lose a race:
+// the function runs twice, and what it registers runs once, after the
+// record it belongs to is stored.
+func TestAfterSaveRunsOnceForTheSavedRun(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(t, "").ID
+	conflicts := 1
+	h.store.UpdateFn = func(ctx context.Context, r *challenge.Record) error {
+		if conflicts > 0 {
+			conflicts--
+			return challenge.ErrConflict
+		}
+		return h.store.Store.Update(ctx, r)
+	}
+	runs := 0
+	var sent []string
+	_, err := h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+		runs++
+		run := fmt.Sprint("run ", runs)
+		tx.AfterSave(func(context.Context) error {
+			if s := h.stored(t, id); s.State != "credentials_entered" {
+				t.Errorf("%s: after-save function ran with the record in %q; want it saved first", run, s.State)
+			}
+			sent = append(sent, run)
+			return nil
+		})
+		return tx.Fire("enter_credentials")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || !slices.Equal(sent, []string{"run 2"}) {
+		t.Fatalf("the function ran %d times and the after-save functions of %q; want 2 runs and only run 2's", runs, sent)
+	}
+}
+
+func TestAfterSaveOfADiscardedRunNeverRuns(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(t, "").ID
+	ran := false
+	_, err := h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+		tx.AfterSave(func(context.Context) error { ran = true; return nil })
+		if err := tx.Fire("enter_credentials"); err != nil {
+			return err
+		}
+		return errors.New("refused after all")
+	})
+	if err == nil || ran {
+		t.Fatalf("Step = %v, after-save ran %v; want the error and nothing run", err, ran)
+	}
+	// A step whose save fails runs nothing either.
+	h.store.UpdateFn = func(context.Context, *challenge.Record) error { return errors.New("connection reset") }
+	_, err = h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+		tx.AfterSave(func(context.Context) error { ran = true; return nil })
+		return tx.Fire("enter_credentials")
+	})
+	if !errors.Is(err, challenge.ErrOutcomeUnknown) || ran {
+		t.Fatalf("Step = %v, after-save ran %v; want ErrOutcomeUnknown and nothing run", err, ran)
+	}
+}
+
+func TestAfterSaveRunsForAFailureAndForAStepThatChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(t, "").ID
+	var ran []string
+	wrong := errors.New("wrong answer")
+	_, err := h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+		tx.AfterSave(func(context.Context) error { ran = append(ran, "failure"); return nil })
+		return tx.Fail(wrong)
+	})
+	if !errors.Is(err, wrong) {
+		t.Fatalf("Step = %v; want the failure", err)
+	}
+	_, err = h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+		tx.AfterSave(func(context.Context) error { ran = append(ran, "no change"); return nil })
+		return nil
+	})
+	if err != nil || !slices.Equal(ran, []string{"failure", "no change"}) {
+		t.Fatalf("Step = %v, ran %q; want both after-save functions run", err, ran)
+	}
+}
+
+func TestAfterSaveErrorSaysTheRecordWasSaved(t *testing.T) {
+	h := newHarness(t)
+	id := h.create(t, "").ID
+	down := errors.New("mail server down")
+	second := false
+	_, err := h.engine.Step(context.Background(), id, func(tx *challenge.Tx) error {
+		tx.AfterSave(func(context.Context) error { return down })
+		tx.AfterSave(func(context.Context) error { second = true; return nil })
+		return tx.Fire("enter_credentials")
+	})
+	var ae *challenge.AfterSaveError
+	if !errors.As(err, &ae) || !errors.Is(err, down) || ae.Record.State != "credentials_entered" || second {
+		t.Fatalf("Step = %v (second ran %v); want an AfterSaveError wrapping the cause, with the saved record, and nothing after it run", err, second)
+	}
+	if s := h.stored(t, id); s.State != "credentials_entered" {
+		t.Fatalf("stored %q; the step's changes were to be saved", s.State)
+	}
+}

@@ -84,6 +84,20 @@ func (e *FieldError) Error() string { return "challenge: " + e.Field + " " + e.M
 // Is makes errors.Is(err, ErrInvalidRequest) work on a *FieldError.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalidRequest }
 
+// AfterSaveError reports that a function registered with [Tx.AfterSave]
+// failed. The step's changes were saved: Record is the record as saved.
+// It unwraps to the function's error.
+type AfterSaveError struct {
+	Record *Record
+	Err    error
+}
+
+func (e *AfterSaveError) Error() string {
+	return fmt.Sprintf("challenge: %s %s saved, then: %v", e.Record.Kind, e.Record.ID, e.Err)
+}
+
+func (e *AfterSaveError) Unwrap() error { return e.Err }
+
 // TransitionError reports an event that a [Machine] does not allow in a
 // state. It matches [ErrInvalidTransition] with [errors.Is], and also
 // [ErrFinal] when From is a final state and [ErrLocked] when the challenge

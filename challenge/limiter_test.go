@@ -269,3 +269,23 @@ func TestStoreFailuresAreUnavailableOrOutcomeUnknown(t *testing.T) {
 		t.Fatalf("a conflict: %v; want ErrConflict as it is", err)
 	}
 }
+
+func TestAttemptInChargesAnotherKindsBudget(t *testing.T) {
+	eng, _, l, _ := limitedEngine(t, challenge.Limits{})
+	ctx := context.Background()
+	rec, _ := eng.Create(ctx, challenge.Start{TTL: time.Minute})
+	_, err := eng.Step(ctx, rec.ID, func(tx *challenge.Tx) error {
+		if err := tx.AttemptIn("security_answers", "alice", "ip:198.51.100.7"); err != nil {
+			return err
+		}
+		return tx.Fail(errors.New("wrong answer"))
+	})
+	if err == nil {
+		t.Fatal("a wrong answer succeeded")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.attempts) != 1 || l.attempts[0].Kind != "security_answers" || l.attempts[0].Subject != "alice" || len(l.refunds) != 0 {
+		t.Fatalf("charges %+v, refunds %+v; want one charge in kind security_answers, for alice, kept", l.attempts, l.refunds)
+	}
+}

@@ -19,6 +19,7 @@ type Tx struct {
 	now     time.Time
 	changes []change
 	buf     [2]change // backs changes: most steps make one or two
+	after   []func(context.Context) error
 	dirty   bool
 	failed  bool
 }
@@ -36,7 +37,7 @@ type change struct {
 
 // reset readies tx for a run of the step's function on rec.
 func (tx *Tx) reset(rec *Record) {
-	tx.rec, tx.changes, tx.dirty, tx.failed = rec, tx.buf[:0], false, false
+	tx.rec, tx.changes, tx.after, tx.dirty, tx.failed = rec, tx.buf[:0], tx.after[:0], false, false
 }
 
 // ID returns the record's ID.
@@ -83,12 +84,21 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // recorded a failure with [Tx.Fail] (even one whose save then lost a race:
 // the wrong answer was checked). Without a Limiter, Attempt does nothing.
 func (tx *Tx) Attempt(subject, source string) error {
+	return tx.AttemptIn(tx.engine.machine.Name(), subject, source)
+}
+
+// AttemptIn is [Tx.Attempt] charged to another kind's budget: for an
+// answer to a secret that another kind of challenge also checks (a user's
+// security answers, asked by a factor of a login as well as by a
+// verification of their own), so that the secret has one budget whichever
+// challenge asks for it.
+func (tx *Tx) AttemptIn(kind, subject, source string) error {
 	e := tx.engine
 	if e.limiter == nil {
 		return nil
 	}
 	c := &tx.charge
-	a := Attempt{Kind: e.machine.Name(), Subject: subject, Source: source}
+	a := Attempt{Kind: kind, Subject: subject, Source: source}
 	if c.charged {
 		if c.attempt.Kind == a.Kind && c.attempt.Subject == a.Subject && c.attempt.Source == a.Source {
 			return nil
@@ -106,6 +116,20 @@ func (tx *Tx) Attempt(subject, source string) error {
 	}
 	c.attempt, c.charged = a, true
 	return nil
+}
+
+// AfterSave registers fn to run once this step's changes are saved: what
+// must happen once per applied step, and never for a run the step
+// discards, such as sending a code or notifying a device. The engine runs
+// the functions a run registered, in order and with the step's context,
+// after that run's save (or, if the run changes nothing, as the step
+// ends), and never those of a run whose save lost a race or whose function
+// returned an error (other than a failure recorded with [Tx.Fail], whose
+// changes are saved). The first function to fail stops the rest, and the
+// step returns its error, wrapped in an [*AfterSaveError]: the record was
+// saved, and what fn was to do may not have been done.
+func (tx *Tx) AfterSave(fn func(ctx context.Context) error) {
+	tx.after = append(tx.after, fn)
 }
 
 // SetData replaces the flow's payload; the engine saves it with the record.

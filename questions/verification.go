@@ -2,6 +2,7 @@ package questions
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/challengekit/challengekit/challenge"
@@ -82,31 +83,11 @@ func (s *Service) Verification(ctx context.Context, id string) (*Verification, e
 // (a *challenge.ThrottledError) while the user's answers from its source
 // are held off, or the user's failures from every source are capped.
 func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification, error) {
-	return s.answer(ctx, id, -1, answer)
-}
-
-// AnswerQuestion is Answer by a caller that knows which question it put:
-// question is the verification's Right when the question was asked. If
-// the verification has moved past that question, the answer to it was
-// accepted before (this is a repeat of a request whose outcome was lost),
-// and the verification is returned as it is, without checking or counting
-// anything.
-func (s *Service) AnswerQuestion(ctx context.Context, id string, question int, answer string) (*Verification, error) {
-	if question < 0 {
-		return nil, &RuleError{Violations: []Violation{{Entry: -1, Field: "question", Message: "must not be negative"}}}
-	}
-	return s.answer(ctx, id, question, answer)
-}
-
-func (s *Service) answer(ctx context.Context, id string, question int, answer string) (*Verification, error) {
 	var v verification
 	rec, err := s.verifications.Step(ctx, id, func(tx *challenge.Tx) error {
 		var err error
 		if v, err = decodeVerification(tx.Data()); err != nil {
 			return err
-		}
-		if question >= 0 && v.Next > question {
-			return nil // answered right before
 		}
 		if tx.State() != StateAsked || v.Next >= len(v.Asked) {
 			return tx.Fire(EventVerify) // refused: the verification is over
@@ -168,3 +149,56 @@ func (s *Service) verificationView(rec *challenge.Record, v *verification) *Veri
 	}
 	return out
 }
+
+// PickQuestions chooses the questions a verification of userID would ask,
+// as StartVerification does, and returns their codes and texts in the
+// order to ask them, without starting anything; none if the user has
+// nothing to ask. It is what an authentication factor that keeps its own
+// state asks for (authn/kba).
+func (s *Service) PickQuestions(ctx context.Context, userID string) (codes, texts []string, err error) {
+	e, cat, err := s.load(ctx, userID)
+	if errors.Is(err, ErrNotEnrolled) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	asked := pick(e, cat, s.perVerify)
+	codes, texts = make([]string, len(asked)), make([]string, len(asked))
+	for i, a := range asked {
+		codes[i], texts[i] = a.Code, cat.Lookup(a.Code).ChallengeQuestion // pick returned active questions of cat only
+	}
+	return codes, texts, nil
+}
+
+// CheckAnswer reports whether answer is userID's enrolled answer to the
+// question code. It changes and counts nothing: the caller (authn/kba,
+// inside a transaction that counts its failures) does, and charges the
+// Limiter under AttemptKind before asking. A question the user no longer
+// has enrolled is a *challenge.FieldError, not a wrong answer.
+func (s *Service) CheckAnswer(ctx context.Context, userID, code, answer string) (bool, error) {
+	if err := checkID("UserID", userID); err != nil {
+		return false, err
+	}
+	rec, err := s.enrollments.Get(ctx, userID)
+	if errors.Is(err, challenge.ErrNotFound) {
+		return false, &challenge.FieldError{Field: "challengeAnswer", Message: "answers a question the user no longer has; start again"}
+	}
+	if err != nil {
+		return false, err
+	}
+	e, err := decodeEnrollment(rec.Data)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range e.Answers {
+		if a.Code == code {
+			return s.hasher.Verify(ctx, Normalize(answer, a.CaseSensitive), a.Hash)
+		}
+	}
+	return false, &challenge.FieldError{Field: "challengeAnswer", Message: "answers a question the user no longer has; start again"}
+}
+
+// AttemptKind is the Limiter kind under which answers to a user's
+// questions are charged: VerificationKind, whichever challenge asks.
+func (s *Service) AttemptKind() string { return VerificationKind }

@@ -12,11 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
+	otptotp "github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/adapters/httpapi"
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/otpcode"
+	"github.com/challengekit/challengekit/authn/push"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
@@ -57,15 +60,15 @@ func newAuthnEnv(t testing.TB) *authnEnv {
 		t.Fatal(err)
 	}
 	logger := zerolog.New(e.logs).Level(zerolog.DebugLevel)
-	totpFactor, _ := authn.NewTOTP(store, authn.TOTPOptions{Clock: e.clock})
-	email, _ := authn.NewOTPCode(authn.EmailKey, e.box, []byte(strings.Repeat("s", 32)), authn.OTPCodeOptions{Clock: e.clock})
-	push, _ := authn.NewPush(e.box)
+	totpFactor, _ := totp.New(store, totp.Options{Clock: e.clock})
+	email, _ := otpcode.New(otpcode.EmailKey, e.box, []byte(strings.Repeat("s", 32)), otpcode.Options{Clock: e.clock})
+	pushFactor, _ := push.New(e.box)
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{
-		"alice": {{FactorKey: authn.TOTPKey, Secret: totpSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}}, {FactorKey: authn.PushKey}},
-		"bob":   {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+		"alice": {{FactorKey: totp.Key, Secret: totpSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}}, {FactorKey: push.Key}},
+		"bob":   {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
 		"carol": nil,
 	})
-	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor, email, push}, authn.Options{Clock: e.clock, Logger: logger})
+	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor, email, pushFactor}, authn.Options{Clock: e.clock, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,7 @@ func (e *authnEnv) put(r authnReply, fields string) authnReply {
 }
 
 func (e *authnEnv) code() string {
-	code, _ := totp.GenerateCode(totpSecret, e.clock.Now())
+	code, _ := otptotp.GenerateCode(totpSecret, e.clock.Now())
 	return code
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/challengekit/challengekit/adapters/httpapi"
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/kba"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 	"github.com/challengekit/challengekit/psd2"
@@ -64,10 +66,10 @@ func Example_allThreeAPIs() {
 	questionsHandler, _ := httpapi.NewQuestions(qs, sessions, httpapi.QuestionsOptions{})
 	questionsHandler.Register(mux)
 
-	totpFactor, _ := authn.NewTOTP(store, authn.TOTPOptions{})
-	kba, _ := authn.NewKBA(qs)
-	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: authn.TOTPKey, Secret: "JBSWY3DPEHPK3PXP"}}})
-	logins, _ := authn.NewService(store, registry, []authn.Factor{totpFactor, kba}, authn.Options{})
+	totpFactor, _ := totp.New(store, totp.Options{})
+	kbaFactor, _ := kba.New(qs)
+	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: totp.Key, Secret: "JBSWY3DPEHPK3PXP"}}})
+	logins, _ := authn.NewService(store, registry, []authn.Factor{totpFactor, kbaFactor}, authn.Options{})
 	agents, _ := httpapi.NewStaticAgents(map[string]string{"login-server": "login-server-secret"})
 	authnHandler, _ := httpapi.NewAuthn(logins, agents, httpapi.AuthnOptions{})
 	authnHandler.Register(mux)

@@ -2,6 +2,7 @@ package challengetest_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -96,5 +97,37 @@ func TestLogBufferCollectsConcurrentWrites(t *testing.T) {
 	wg.Wait()
 	if got := len(logs.String()); got != 8*100*5 {
 		t.Fatalf("collected %d bytes, want %d", got, 8*100*5)
+	}
+}
+
+func TestRacingStoreLosesTheUpdatesItIsToldTo(t *testing.T) {
+	ctx := context.Background()
+	mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: challengetest.NewClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := challengetest.NewRacingStore(mem)
+	rec := &challenge.Record{Kind: "k", ID: "r", State: "a"}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	s.LoseNextUpdate("k")
+	s.LoseNextUpdate("other kind")
+	mine := rec.Clone()
+	mine.State = "b"
+	if err := s.Update(ctx, mine); !errors.Is(err, challenge.ErrConflict) {
+		t.Fatalf("the Update told to lose: %v; want ErrConflict", err)
+	}
+	stored, _ := s.Get(ctx, "k", "r")
+	if stored.State != "a" || stored.Version != 2 {
+		t.Fatalf("after the lost race the store holds %+v; want state a, saved again by the other writer (version 2)", stored)
+	}
+	mine = stored.Clone()
+	mine.State = "b"
+	if err := s.Update(ctx, mine); err != nil {
+		t.Fatalf("the Update after the lost one: %v", err)
+	}
+	if s.Lost() != 1 || s.Pending("k") != 0 || s.Pending("other kind") != 1 {
+		t.Fatalf("Lost, Pending(k), Pending(other) = %d, %d, %d; want 1, 0, 1", s.Lost(), s.Pending("k"), s.Pending("other kind"))
 	}
 }

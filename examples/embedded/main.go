@@ -13,9 +13,10 @@ import (
 	"io"
 	"os"
 
-	"github.com/pquerna/otp/totp"
+	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/psd2"
 )
@@ -65,11 +66,11 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 
 	// A TOTP login.
 	const secret = "JBSWY3DPEHPK3PXP"
-	totpFactor, err := authn.NewTOTP(store, authn.TOTPOptions{Clock: clock})
+	totpFactor, err := totp.New(store, totp.Options{Clock: clock})
 	if err != nil {
 		return err
 	}
-	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: authn.TOTPKey, Secret: secret}}})
+	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: totp.Key, Secret: secret}}})
 	logins, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock})
 	if err != nil {
 		return err
@@ -79,10 +80,10 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 	if err != nil {
 		return err
 	}
-	if r, err = logins.Init(ctx, agent, r.CorrelationID, r.Nonce, authn.TOTPKey, nil); err != nil {
+	if r, err = logins.Init(ctx, agent, r.CorrelationID, r.Nonce, totp.Key, nil); err != nil {
 		return err
 	}
-	code, err := totp.GenerateCode(secret, clock.Now()) // what alice's app shows
+	code, err := otptotp.GenerateCode(secret, clock.Now()) // what alice's app shows
 	if err != nil {
 		return err
 	}

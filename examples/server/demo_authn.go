@@ -13,6 +13,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/kba"
+	"github.com/challengekit/challengekit/authn/otpcode"
+	"github.com/challengekit/challengekit/authn/push"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/questions"
 )
@@ -33,10 +37,10 @@ func demoRegistry(loadUsers int) authn.Registry {
 	return demoUsers{
 		named: authn.NewMemoryRegistry(map[string][]authn.Registration{
 			"alice": {
-				{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
-				{FactorKey: authn.KBAKey, Subject: demoAlice},
+				{FactorKey: totp.Key, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
+				{FactorKey: kba.Key, Subject: demoAlice},
 			},
-			"bob": {{FactorKey: authn.EmailKey, Destination: "bob@example.com"}},
+			"bob": {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
 		}),
 		load: loadUsers,
 	}
@@ -57,7 +61,7 @@ type demoUsers struct {
 func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Registration, bool, error) {
 	if n, ok := strings.CutPrefix(userID, "load-"); ok {
 		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < d.load && strconv.Itoa(i) == n {
-			return []authn.Registration{{FactorKey: authn.TOTPKey, Secret: demoTOTPSecret}}, true, nil
+			return []authn.Registration{{FactorKey: totp.Key, Secret: demoTOTPSecret}}, true, nil
 		}
 	}
 	return d.named.Registrations(ctx, userID)
@@ -101,7 +105,7 @@ func (d demoNotifier) Notify(_ context.Context, userID string, _ authn.Registrat
 // built-in factor. Codes are keyed with -otp-key, or a secret drawn at
 // start, so that a single demo server's codes die with it.
 func newAuthnService(store challenge.Store, qs *questions.Service, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (*authn.Service, error) {
-	totpFactor, err := authn.NewTOTP(store, authn.TOTPOptions{Clock: cfg.clock})
+	totpFactor, err := totp.New(store, totp.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
 	}
@@ -111,22 +115,22 @@ func newAuthnService(store challenge.Store, qs *questions.Service, limiter chall
 		_, _ = rand.Read(key)
 	}
 	sender := &demoSender{log: log, outbox: cfg.demoOutbox}
-	email, err := authn.NewOTPCode(authn.EmailKey, sender, key, authn.OTPCodeOptions{Clock: cfg.clock})
+	email, err := otpcode.New(otpcode.EmailKey, sender, key, otpcode.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
 	}
-	sms, err := authn.NewOTPCode(authn.SMSKey, sender, key, authn.OTPCodeOptions{Clock: cfg.clock})
+	sms, err := otpcode.New(otpcode.SMSKey, sender, key, otpcode.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
 	}
-	kba, err := authn.NewKBA(qs)
+	kbaFactor, err := kba.New(qs)
 	if err != nil {
 		return nil, err
 	}
-	push, err := authn.NewPush(demoNotifier{log: log})
+	pushFactor, err := push.New(demoNotifier{log: log})
 	if err != nil {
 		return nil, err
 	}
-	return authn.NewService(store, demoRegistry(cfg.demoLoadUsers), []authn.Factor{totpFactor, email, sms, kba, push},
+	return authn.NewService(store, demoRegistry(cfg.demoLoadUsers), []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor},
 		authn.Options{TTL: cfg.authnTTL, Logger: log, Clock: cfg.clock, Limiter: limiter})
 }

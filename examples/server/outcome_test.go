@@ -166,11 +166,11 @@ func TestQuestionsPutIsSafeToRepeatAfterAnUnknownOutcome(t *testing.T) {
 	}
 }
 
-// TestARightSecurityAnswerSurvivesItsVerificationTimingOut: ChallengeKBA
-// advances a security-question verification of its own before the
-// transaction is saved. When that write times out after it was applied,
-// the repeat finds the question answered, and asks the next one.
-func TestARightSecurityAnswerSurvivesItsVerificationTimingOut(t *testing.T) {
+// TestARightSecurityAnswerSurvivesItsSaveTimingOut: ChallengeKBA keeps
+// which question it asks in the transaction. When the transaction's write
+// times out after it was applied, the repeat is answered as the applied
+// request was: the question answered, the next one asked.
+func TestARightSecurityAnswerSurvivesItsSaveTimingOut(t *testing.T) {
 	e := newFaultEnv(t)
 	answers := map[string]string{
 		"com.soa.challenge.question.city.birth": "Dubai",
@@ -189,9 +189,9 @@ func TestARightSecurityAnswerSurvivesItsVerificationTimingOut(t *testing.T) {
 	}
 	first := prompt(r)
 	validate := fmt.Sprintf(`{"correlationId":%q,"nonce":%q,"challengeop":"Validate","challengeAnswer":%q}`, tx, r["nonce"], answers[first])
-	status, next := e.unknownThenRepeat("questions_verification", "PUT", "/authn/v1", validate, agentAuth...)
+	status, next := e.unknownThenRepeat("authn", "PUT", "/authn/v1", validate, agentAuth...)
 	if status != 200 || strings.Contains(fmt.Sprint(next["statusInfo"]), "not correct") {
-		t.Fatalf("the first right answer, repeated after the verification's write timed out: %d %v", status, next)
+		t.Fatalf("the first right answer, repeated after the transaction's write timed out: %d %v", status, next)
 	}
 	second := prompt(next)
 	if second == "" || second == first {

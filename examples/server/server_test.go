@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
 
@@ -250,7 +250,7 @@ func TestDemoLoadUsersAreComputedWithinTheirCount(t *testing.T) {
 		if err != nil || known != want {
 			t.Errorf("%s: known %v (%v); want %v", user, known, err, want)
 		}
-		if strings.HasPrefix(user, "load-") && known && (len(regs) != 1 || regs[0].FactorKey != authn.TOTPKey) {
+		if strings.HasPrefix(user, "load-") && known && (len(regs) != 1 || regs[0].FactorKey != totp.Key) {
 			t.Errorf("%s: registrations %+v", user, regs)
 		}
 	}

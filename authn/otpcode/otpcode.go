@@ -1,4 +1,7 @@
-package authn
+// Package otpcode is the ChallengeEmail and ChallengeSMS factors of
+// package authn: a random one-time code sent through a Sender, kept only
+// as an HMAC.
+package otpcode
 
 import (
 	"context"
@@ -12,10 +15,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/challenge"
 )
 
-// Factor keys of [OTPCode].
+// Factor keys of [Factor].
 const (
 	EmailKey = "ChallengeEmail"
 	SMSKey   = "ChallengeSMS"
@@ -27,8 +31,8 @@ type Sender interface {
 	SendCode(ctx context.Context, factorKey, destination, code string) error
 }
 
-// OTPCodeOptions tunes an [OTPCode] factor.
-type OTPCodeOptions struct {
+// Options tunes a [Factor].
+type Options struct {
 	// TTL is how long a code is valid; zero means 5 minutes.
 	TTL time.Duration
 	// Digits is the code's length; zero means 6.
@@ -36,12 +40,12 @@ type OTPCodeOptions struct {
 	Clock  challenge.Clock
 }
 
-// OTPCode is the ChallengeEmail or ChallengeSMS factor, passive: Init sends
+// Factor is the ChallengeEmail or ChallengeSMS factor, passive: Init sends
 // a fresh random code through a Sender, and the transaction keeps only an
 // HMAC-SHA256 of it under a server secret, with its expiry. A code is
 // single-use: the factor is satisfied by it once. It is safe for
 // concurrent use.
-type OTPCode struct {
+type Factor struct {
 	key    string
 	sender Sender
 	secret []byte
@@ -50,17 +54,17 @@ type OTPCode struct {
 	clock  challenge.Clock
 }
 
-var _ Factor = (*OTPCode)(nil)
+var _ authn.Factor = (*Factor)(nil)
 
-// NewOTPCode returns the factor with key EmailKey or SMSKey, sending codes
+// New returns the factor with key EmailKey or SMSKey, sending codes
 // through sender and keying their hashes with secret (at least 32 bytes,
 // kept by the server).
-func NewOTPCode(key string, sender Sender, secret []byte, opts OTPCodeOptions) (*OTPCode, error) {
+func New(key string, sender Sender, secret []byte, opts Options) (*Factor, error) {
 	if key != EmailKey && key != SMSKey {
-		return nil, fmt.Errorf("authn: OTPCode key must be %s or %s", EmailKey, SMSKey)
+		return nil, fmt.Errorf("otpcode: key must be %s or %s", EmailKey, SMSKey)
 	}
 	if sender == nil || len(secret) < 32 {
-		return nil, errors.New("authn: OTPCode needs a Sender and a secret of at least 32 bytes")
+		return nil, errors.New("otpcode: needs a Sender and a secret of at least 32 bytes")
 	}
 	if opts.TTL == 0 {
 		opts.TTL = 5 * time.Minute
@@ -72,63 +76,63 @@ func NewOTPCode(key string, sender Sender, secret []byte, opts OTPCodeOptions) (
 		opts.Clock = challenge.SystemClock{}
 	}
 	if opts.TTL < 0 || opts.Digits < 6 || opts.Digits > 10 {
-		return nil, errors.New("authn: OTPCode needs a positive TTL and 6 to 10 digits")
+		return nil, errors.New("otpcode: needs a positive TTL and 6 to 10 digits")
 	}
-	return &OTPCode{key: key, sender: sender, secret: append([]byte(nil), secret...), ttl: opts.TTL, digits: opts.Digits, clock: opts.Clock}, nil
+	return &Factor{key: key, sender: sender, secret: append([]byte(nil), secret...), ttl: opts.TTL, digits: opts.Digits, clock: opts.Clock}, nil
 }
 
-// Key implements [Factor].
-func (f *OTPCode) Key() string { return f.key }
+// Key implements [authn.Factor].
+func (f *Factor) Key() string { return f.key }
 
-// Passive implements [Factor].
-func (f *OTPCode) Passive() bool { return true }
+// Passive implements [authn.Factor].
+func (f *Factor) Passive() bool { return true }
 
 type codeState struct {
 	MAC     []byte
 	Expires time.Time
 }
 
-func (f *OTPCode) mac(txID, code string) []byte {
+func (f *Factor) mac(txID, code string) []byte {
 	h := hmac.New(sha256.New, f.secret)
 	h.Write([]byte(txID + "\x00" + code))
 	return h.Sum(nil)
 }
 
-// Init implements [Factor]: the code is sent after the transaction is
-// saved.
-func (f *OTPCode) Init(_ context.Context, req InitRequest) (InitResult, error) {
+// Init implements [authn.Factor]: the code is sent once the transaction
+// is saved.
+func (f *Factor) Init(_ context.Context, req authn.InitRequest) (authn.InitResult, error) {
 	dest := req.Registration.Destination
 	if dest == "" {
-		return InitResult{}, fmt.Errorf("authn: %s registration has no destination", f.key)
+		return authn.InitResult{}, fmt.Errorf("otpcode: %s registration has no destination", f.key)
 	}
 	max := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(f.digits)), nil)
 	n, err := rand.Int(rand.Reader, max)
 	if err != nil {
-		return InitResult{}, err
+		return authn.InitResult{}, err
 	}
 	code := fmt.Sprintf("%0*d", f.digits, n)
 	state, err := json.Marshal(codeState{MAC: f.mac(req.TransactionID, code), Expires: f.clock.Now().Add(f.ttl)})
 	if err != nil {
-		return InitResult{}, err
+		return authn.InitResult{}, err
 	}
-	return InitResult{
-		State:     state,
-		Prompts:   []KeyValue{{"otp", fmt.Sprintf("Enter the %d-digit code sent to %s", f.digits, mask(dest))}},
-		AfterSave: func(ctx context.Context) error { return f.sender.SendCode(ctx, f.key, dest, code) },
+	return authn.InitResult{
+		State:   state,
+		Prompts: []authn.KeyValue{{Key: "otp", Value: fmt.Sprintf("Enter the %d-digit code sent to %s", f.digits, mask(dest))}},
+		Deliver: func(ctx context.Context) error { return f.sender.SendCode(ctx, f.key, dest, code) },
 	}, nil
 }
 
-// Validate implements [Factor]: right code, not expired, not used.
-func (f *OTPCode) Validate(_ context.Context, req ValidateRequest) (ValidateResult, error) {
+// Validate implements [authn.Factor]: right code, not expired, not used.
+func (f *Factor) Validate(_ context.Context, req authn.ValidateRequest) (authn.ValidateResult, error) {
 	var st codeState
 	if err := json.Unmarshal(req.State, &st); err != nil || len(st.MAC) == 0 {
-		return ValidateResult{State: req.State}, nil // used, or never sent
+		return authn.ValidateResult{State: req.State}, nil // used, or never sent
 	}
 	ok := hmac.Equal(f.mac(req.TransactionID, strings.TrimSpace(req.Answer)), st.MAC) && f.clock.Now().Before(st.Expires)
 	if !ok {
-		return ValidateResult{State: req.State}, nil
+		return authn.ValidateResult{State: req.State}, nil
 	}
-	return ValidateResult{State: nil, Correct: true, Satisfied: true}, nil // the code is spent
+	return authn.ValidateResult{State: nil, Correct: true, Satisfied: true}, nil // the code is spent
 }
 
 // mask shows enough of a destination to recognise it: "j***@example.com",

@@ -1,0 +1,158 @@
+// Package totp is the ChallengeOMATOTP factor of package authn: time-based
+// one-time passwords (RFC 6238) from an authenticator app, each accepted
+// once.
+package totp
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pquerna/otp"
+	otptotp "github.com/pquerna/otp/totp"
+
+	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// Key is the factor key of [Factor].
+const Key = "ChallengeOMATOTP"
+
+// UsedKind is the record kind of the per-user replay guard.
+const UsedKind = "authn_totp_used"
+
+// Options tunes a [Factor]. The zero value is RFC 6238's usual profile:
+// 30-second steps, 6 digits, SHA-1, one step of clock skew either way.
+type Options struct {
+	Period time.Duration
+	Digits int
+	// Skew is how many steps before and after now are accepted; zero means
+	// 1, negative means none.
+	Skew  int
+	Clock challenge.Clock
+}
+
+// Factor is the ChallengeOMATOTP factor, passive. Codes come from
+// github.com/pquerna/otp. A code is accepted once, across transactions:
+// the last accepted time step of each user is kept in the store with the
+// transaction that claimed it, and only later steps pass, or the same step
+// again for the transaction that claimed it, so that a step re-run after
+// a lost race, or repeated after a lost answer, finds its own claim. It is
+// safe for concurrent use.
+type Factor struct {
+	used  *challenge.Engine
+	clock challenge.Clock
+	opts  otptotp.ValidateOpts
+	skew  int
+}
+
+var _ authn.Factor = (*Factor)(nil)
+
+// New returns the factor, keeping its replay guard in store.
+func New(store challenge.Store, opts Options) (*Factor, error) {
+	if opts.Period == 0 {
+		opts.Period = 30 * time.Second
+	}
+	if opts.Digits == 0 {
+		opts.Digits = 6
+	}
+	if opts.Skew == 0 {
+		opts.Skew = 1
+	}
+	if opts.Clock == nil {
+		opts.Clock = challenge.SystemClock{}
+	}
+	if opts.Period < time.Second || (opts.Digits != 6 && opts.Digits != 8) || opts.Skew > 2 {
+		return nil, errors.New("totp: needs a period of 1s or more, 6 or 8 digits, and a skew of at most 2")
+	}
+	m, err := challenge.NewMachine(challenge.Definition{Name: UsedKind, Initial: "used",
+		Transitions: []challenge.Transition{{Event: "use", From: []challenge.State{"used"}, To: "used"}}})
+	if err != nil {
+		return nil, err
+	}
+	eng, err := challenge.NewEngine(store, m, challenge.EngineOptions{Clock: opts.Clock})
+	if err != nil {
+		return nil, err
+	}
+	return &Factor{used: eng, clock: opts.Clock, skew: max(opts.Skew, 0), opts: otptotp.ValidateOpts{
+		Period: uint(opts.Period / time.Second), Digits: otp.Digits(opts.Digits), Algorithm: otp.AlgorithmSHA1}}, nil
+}
+
+// Key implements [authn.Factor].
+func (f *Factor) Key() string { return Key }
+
+// Passive implements [authn.Factor].
+func (f *Factor) Passive() bool { return true }
+
+// Init implements [authn.Factor].
+func (f *Factor) Init(_ context.Context, req authn.InitRequest) (authn.InitResult, error) {
+	if req.Registration.Secret == "" {
+		return authn.InitResult{}, errors.New("totp: registration has no secret")
+	}
+	return authn.InitResult{Prompts: []authn.KeyValue{{Key: "otp", Value: fmt.Sprintf("Enter the %d-digit code from your authenticator app", f.opts.Digits)}}}, nil
+}
+
+// Validate implements [authn.Factor]: the code must match one of the
+// accepted steps and be later than the user's last accepted step.
+func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn.ValidateResult, error) {
+	now := f.clock.Now()
+	period := time.Duration(f.opts.Period) * time.Second
+	step, ok := int64(-1), false
+	for d := -f.skew; d <= f.skew; d++ {
+		t := now.Add(time.Duration(d) * period)
+		code, err := otptotp.GenerateCodeCustom(req.Registration.Secret, t, f.opts)
+		if err != nil {
+			return authn.ValidateResult{}, fmt.Errorf("totp: secret: %w", err)
+		}
+		// Compare every candidate, in constant time, whatever matched before.
+		if subtle.ConstantTimeCompare([]byte(code), []byte(req.Answer)) == 1 {
+			step, ok = t.Unix()/int64(f.opts.Period), true
+		}
+	}
+	if !ok {
+		return authn.ValidateResult{State: req.State}, nil
+	}
+	fresh, err := f.claim(ctx, req.UserID, req.TransactionID, step)
+	if err != nil {
+		return authn.ValidateResult{}, err
+	}
+	return authn.ValidateResult{State: req.State, Correct: fresh, Satisfied: fresh}, nil
+}
+
+// claim records step as the user's last accepted one, claimed by
+// transaction txID, and reports false if it was not later than the last
+// (unless txID claimed that one itself). The record is the step (8 bytes,
+// big-endian) followed by the claiming transaction's ID.
+func (f *Factor) claim(ctx context.Context, userID, txID string, step int64) (bool, error) {
+	enc := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(txID)), uint64(step))
+	enc = append(enc, txID...)
+	fresh := false
+	_, err := f.used.Step(ctx, userID, func(tx *challenge.Tx) error {
+		data := tx.Data()
+		if len(data) < 8 {
+			return fmt.Errorf("totp: corrupt replay record of %d bytes", len(data))
+		}
+		last, claimer := int64(binary.BigEndian.Uint64(data)), string(data[8:])
+		switch {
+		case step > last:
+			fresh = true
+			tx.SetData(enc)
+		case step == last && claimer == txID && txID != "":
+			fresh = true // this transaction's own claim, asked again
+		default:
+			fresh = false
+		}
+		return nil
+	})
+	if errors.Is(err, challenge.ErrNotFound) {
+		_, err = f.used.Create(ctx, challenge.Start{ID: userID, Data: enc})
+		if errors.Is(err, challenge.ErrAlreadyExists) { // a concurrent first use won; ask again
+			return f.claim(ctx, userID, txID, step)
+		}
+		return err == nil, err
+	}
+	return fresh, err
+}
