@@ -58,7 +58,7 @@ func benchmarkTOTPLogin(b *testing.B, f *fixture) {
 		if r, err = f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, codes[i]); err != nil {
 			b.Fatal(err)
 		}
-		if r, err = f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || r.Status != authn.StatusAuthenticated {
+		if r, err = f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || r.State != authn.StateAuthenticated {
 			b.Fatalf("Finalize: %+v, %v", r, err)
 		}
 		i++

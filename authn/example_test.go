@@ -29,7 +29,7 @@ func ExampleService() {
 	ctx := context.Background()
 
 	r, _ := svc.Begin(ctx, authn.BeginRequest{ClientID: "agent", UserID: "alice"})
-	fmt.Println(r.Status)
+	fmt.Println(r.State)
 	first := r.Nonce
 	r, _ = svc.Init(ctx, "agent", r.CorrelationID, r.Nonce, totp.Key, nil)
 	code, _ := otptotp.GenerateCode("JBSWY3DPEHPK3PXP", clock.Now())
@@ -37,9 +37,9 @@ func ExampleService() {
 	_, err = svc.Finalize(ctx, "agent", r.CorrelationID, first, authn.ResultSuccess, "")
 	fmt.Println(errors.Is(err, challenge.ErrStaleNonce)) // an old nonce never authenticates
 	r, _ = svc.Finalize(ctx, "agent", r.CorrelationID, r.Nonce, authn.ResultSuccess, "")
-	fmt.Println(r.Status)
+	fmt.Println(r.State)
 	// Output:
-	// pending verification
+	// created
 	// true
 	// authenticated
 }

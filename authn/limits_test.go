@@ -3,7 +3,6 @@ package authn_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -40,12 +39,12 @@ func TestARepeatedStepIsAnsweredAsItWas(t *testing.T) {
 	ctx := context.Background()
 	r := f.init(t, f.begin(t, "alice"), totp.Key)
 	wrong, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000000")
-	if err != nil || !strings.Contains(wrong.Message, "2 attempts left") {
+	if err != nil || !wrong.Wrong || wrong.Remaining != 2 {
 		t.Fatalf("a wrong code: %+v, %v", wrong, err)
 	}
 	for range 3 {
 		again, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000000")
-		if err != nil || again.Nonce != wrong.Nonce || again.Message != wrong.Message || again.Status != wrong.Status {
+		if err != nil || again.Nonce != wrong.Nonce || again.Wrong != wrong.Wrong || again.Remaining != wrong.Remaining || again.State != wrong.State {
 			t.Fatalf("the repeat: %+v, %v; want the first answer %+v", again, err, wrong)
 		}
 	}
@@ -57,17 +56,17 @@ func TestARepeatedStepIsAnsweredAsItWas(t *testing.T) {
 		t.Fatalf("Finalize with Validate's used nonce: %v; want ErrStaleNonce", err)
 	}
 	right, err := f.svc.Validate(ctx, agent, r.CorrelationID, wrong.Nonce, f.code(t))
-	if err != nil || strings.Contains(right.Message, "not correct") {
+	if err != nil || right.Wrong {
 		t.Fatalf("the right code: %+v, %v", right, err)
 	}
-	if again, err := f.svc.Validate(ctx, agent, r.CorrelationID, wrong.Nonce, f.code(t)); err != nil || again.Nonce != right.Nonce || again.Status != right.Status {
+	if again, err := f.svc.Validate(ctx, agent, r.CorrelationID, wrong.Nonce, f.code(t)); err != nil || again.Nonce != right.Nonce || again.State != right.State || again.Wrong {
 		t.Fatalf("the right code repeated: %+v, %v; want %+v", again, err, right)
 	}
 	done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, right.Nonce, authn.ResultSuccess, "")
-	if err != nil || done.Status != authn.StatusAuthenticated {
+	if err != nil || done.State != authn.StateAuthenticated {
 		t.Fatalf("Finalize: %+v, %v", done, err)
 	}
-	if again, err := f.svc.Finalize(ctx, agent, r.CorrelationID, right.Nonce, authn.ResultSuccess, ""); err != nil || again.Status != authn.StatusAuthenticated || again.Nonce != done.Nonce {
+	if again, err := f.svc.Finalize(ctx, agent, r.CorrelationID, right.Nonce, authn.ResultSuccess, ""); err != nil || again.State != authn.StateAuthenticated || again.Nonce != done.Nonce {
 		t.Fatalf("Finalize repeated on the closed transaction: %+v, %v; want %+v", again, err, done)
 	}
 	// An older step is history: the transaction is closed to it.
@@ -89,11 +88,11 @@ func TestTheBlockingAnswerRepeatedIsStillBlocked(t *testing.T) {
 		}
 		presented, nonce = nonce, last.Nonce
 	}
-	if last.Status != authn.StatusChallengeBlocked {
+	if last.State != authn.StateBlocked {
 		t.Fatalf("the third wrong answer: %+v", last)
 	}
 	again, err := f.svc.Validate(ctx, agent, r.CorrelationID, presented, "000000")
-	if err != nil || again.Status != authn.StatusChallengeBlocked || again.Nonce != last.Nonce {
+	if err != nil || again.State != authn.StateBlocked || again.Nonce != last.Nonce {
 		t.Fatalf("the blocking answer repeated: %+v, %v; want %+v", again, err, last)
 	}
 	if n := f.attempts(t, r.CorrelationID); n != 3 {
@@ -132,7 +131,7 @@ func TestInitDeliversAtMostThreeTimesThirtySecondsApart(t *testing.T) {
 		t.Fatalf("%d codes sent; want 3", got)
 	}
 	// The refusals changed nothing: the last nonce and code still work.
-	if v, err := f.svc.Validate(ctx, agent, r.CorrelationID, nonce, f.box.lastCode()); err != nil || strings.Contains(v.Message, "not correct") {
+	if v, err := f.svc.Validate(ctx, agent, r.CorrelationID, nonce, f.box.lastCode()); err != nil || v.Wrong {
 		t.Fatalf("the last code after the refusals: %+v, %v", v, err)
 	}
 }
@@ -181,7 +180,7 @@ func TestValidateIsBudgetedPerUserAndAddress(t *testing.T) {
 	}
 	for range 2 {
 		r := attacker()
-		if v, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000000"); err != nil || !strings.Contains(v.Message, "not correct") {
+		if v, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "000000"); err != nil || !v.Wrong {
 			t.Fatalf("a wrong guess: %+v, %v", v, err)
 		}
 	}
@@ -198,7 +197,7 @@ func TestValidateIsBudgetedPerUserAndAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := f.init(t, victim, totp.Key)
-	if ok, err := f.svc.Validate(ctx, agent, v.CorrelationID, v.Nonce, f.code(t)); err != nil || strings.Contains(ok.Message, "not correct") {
+	if ok, err := f.svc.Validate(ctx, agent, v.CorrelationID, v.Nonce, f.code(t)); err != nil || ok.Wrong {
 		t.Fatalf("alice from her own address: %+v, %v", ok, err)
 	}
 }
@@ -226,7 +225,7 @@ func TestResetLimitsForgivesEveryFactorsFailures(t *testing.T) {
 		return f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "not the answer")
 	}
 	for range 2 {
-		if r, err := guess(); err != nil || !strings.Contains(r.Message, "not correct") {
+		if r, err := guess(); err != nil || !r.Wrong {
 			t.Fatalf("a wrong answer: %+v, %v", r, err)
 		}
 	}
@@ -236,7 +235,7 @@ func TestResetLimitsForgivesEveryFactorsFailures(t *testing.T) {
 	if err := f.svc.ResetLimits(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := guess(); err != nil || !strings.Contains(r.Message, "not correct") {
+	if r, err := guess(); err != nil || !r.Wrong {
 		t.Fatalf("after ResetLimits: %+v, %v; want the answer checked", r, err)
 	}
 }

@@ -54,9 +54,29 @@ const (
 	ResultError   Result = "Error"
 )
 
-// Reasons a Failure or Error may give.
-var Reasons = []string{"wrong_answer", "too_many_attempts", "channel_comm_error", "other_error",
-	"unavailable_for_user", "user_abandoned", "user_timedout"}
+// Reason is why an agent reports Failure or Error with Finalize.
+type Reason string
+
+// The reasons of Finalize Failure and Error.
+const (
+	ReasonWrongAnswer        Reason = "wrong_answer"
+	ReasonTooManyAttempts    Reason = "too_many_attempts"
+	ReasonChannelCommError   Reason = "channel_comm_error"
+	ReasonOtherError         Reason = "other_error"
+	ReasonUnavailableForUser Reason = "unavailable_for_user"
+	ReasonUserAbandoned      Reason = "user_abandoned"
+	ReasonUserTimedOut       Reason = "user_timedout"
+)
+
+// Valid reports whether r is one of the reasons above.
+func (r Reason) Valid() bool {
+	switch r {
+	case ReasonWrongAnswer, ReasonTooManyAttempts, ReasonChannelCommError, ReasonOtherError,
+		ReasonUnavailableForUser, ReasonUserAbandoned, ReasonUserTimedOut:
+		return true
+	}
+	return false
+}
 
 // Options tunes a [Service]. The zero value is ready to use.
 type Options struct {
@@ -191,14 +211,25 @@ type ChallengeInfo struct {
 	Prompts    []KeyValue
 }
 
-// Response is what every operation answers.
+// Response is what every operation answers: the transaction as the
+// operation left it. It carries domain values only; an adapter words them
+// for its wire (adapters/authnhttp: statusInfo's status, code and
+// message).
 type Response struct {
 	CorrelationID string
 	Nonce         string // fresh; the next request must present it
-	Status        string // one of the seven Status constants
-	Code          string
-	Message       string
-	Challenges    []ChallengeInfo
+	State         challenge.State
+	// Known is whether the user named at Begin is known to the Registry;
+	// Registered, whether they have a factor the Service runs.
+	Known, Registered bool
+	// Challenges are the user's factors (Begin), or the one being run.
+	Challenges []ChallengeInfo
+	// Wrong is set when this Validate's answer was wrong: it counted.
+	Wrong bool
+	// Remaining is how many more wrong answers the transaction allows.
+	Remaining int
+	// Reason is what Finalize Failure or Error gave.
+	Reason Reason
 }
 
 // BeginRequest starts a transaction.
@@ -246,7 +277,7 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	resp := s.response(rec.ID, nonce, rec.State, &p, "")
+	resp := s.response(rec.ID, nonce, rec.State, &p, s.remaining(rec))
 	for _, key := range p.Factors {
 		resp.Challenges = append(resp.Challenges, s.info(key, find(regs, key), nil))
 	}
@@ -314,7 +345,7 @@ func (s *Service) Init(ctx context.Context, clientID, id, nonce, factorKey strin
 	if err != nil {
 		return nil, err
 	}
-	resp := s.response(rec.ID, newNonce, rec.State, &p, "")
+	resp := s.response(rec.ID, newNonce, rec.State, &p, s.remaining(rec))
 	resp.Challenges = []ChallengeInfo{s.info(factorKey, reg, p.Prompts)}
 	return resp, nil
 }
@@ -368,9 +399,9 @@ func (s *Service) chargeDelivery(ctx context.Context, tx *challenge.Tx, p *paylo
 func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer string) (*Response, error) {
 	const op = "Validate"
 	var p payload
-	var newNonce, message string
+	var newNonce string
 	var reg Registration
-	wrong := false
+	wrong, remaining := false, 0
 	evaluated := false // by an earlier run of this request, which lost its race
 	rec, err := s.step(ctx, clientID, id, nonce, false, op, &p, func(tx *challenge.Tx, repeat bool) error {
 		if repeat {
@@ -386,9 +417,7 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 			if reg, _ = s.registration(ctx, p.UserID, p.Factor); reg.FactorKey == "" {
 				reg.FactorKey = p.Factor
 			}
-			if wrong = p.LastOutcome == outcomeWrong; wrong {
-				message = wrongMessage(tx.Remaining())
-			}
+			wrong, remaining = p.LastOutcome == outcomeWrong, tx.Remaining()
 			return nil
 		}
 		if tx.State() != StateInitiated {
@@ -418,8 +447,9 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		if !res.Correct {
 			newNonce = s.advance(&p, nonce, op, outcomeWrong)
 			tx.SetData(p.encode())
-			message = wrongMessage(tx.Remaining() - 1)
-			return tx.Fail(ErrWrongAnswer)
+			err := tx.Fail(ErrWrongAnswer)
+			wrong, remaining = true, tx.Remaining()
+			return err
 		}
 		newNonce = s.advance(&p, nonce, op, outcomeApplied)
 		if !res.Satisfied {
@@ -445,25 +475,20 @@ func (s *Service) Validate(ctx context.Context, clientID, id, nonce, answer stri
 		if errors.Is(err, challenge.ErrLocked) {
 			state = StateBlocked
 		}
-		return s.validated(id, newNonce, state, &p, reg, message), nil
+		return s.validated(id, newNonce, state, &p, reg, true, remaining), nil
 	case err != nil:
 		return nil, err
-	case wrong:
-		return s.validated(rec.ID, newNonce, rec.State, &p, reg, message), nil
 	}
-	return s.validated(rec.ID, newNonce, rec.State, &p, reg, ""), nil
-}
-
-func wrongMessage(left int) string {
-	return fmt.Sprintf("The answer is not correct. %d attempts left.", max(0, left))
+	if !wrong {
+		remaining = s.remaining(rec)
+	}
+	return s.validated(rec.ID, newNonce, rec.State, &p, reg, wrong, remaining), nil
 }
 
 // validated is Validate's answer in state.
-func (s *Service) validated(id, nonce string, state challenge.State, p *payload, reg Registration, message string) *Response {
-	if state == StateBlocked {
-		message = defaultMessages[StatusChallengeBlocked]
-	}
-	resp := s.response(id, nonce, state, p, message)
+func (s *Service) validated(id, nonce string, state challenge.State, p *payload, reg Registration, wrong bool, remaining int) *Response {
+	resp := s.response(id, nonce, state, p, remaining)
+	resp.Wrong = wrong
 	if state != StateBlocked {
 		resp.Challenges = []ChallengeInfo{s.info(p.Factor, reg, p.Prompts)}
 	}
@@ -475,14 +500,14 @@ func (s *Service) validated(id, nonce string, state challenge.State, p *payload,
 // the agent saw, authenticates; Failure and Error record their reason. A
 // repeat (the nonce the last applied step presented, with the same result
 // and reason) is answered as that Finalize was.
-func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, result Result, reason string) (*Response, error) {
+func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, result Result, reason Reason) (*Response, error) {
 	switch {
 	case result != ResultSuccess && result != ResultFailure && result != ResultError:
 		return nil, &challenge.FieldError{Field: "challengeResult", Message: "must be one of Success Error Failure"}
-	case result != ResultSuccess && !slices.Contains(Reasons, reason):
+	case result != ResultSuccess && !reason.Valid():
 		return nil, &challenge.FieldError{Field: "challengeResultReason", Message: "is required with Failure and Error, and must be a known reason"}
 	}
-	op := "Finalize " + string(result) + " " + reason
+	op := "Finalize " + string(result) + " " + string(reason)
 	var p payload
 	var newNonce string
 	rec, err := s.step(ctx, clientID, id, nonce, false, op, &p, func(tx *challenge.Tx, repeat bool) error {
@@ -503,9 +528,9 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 			}
 			event = EventAuthenticate
 		case ResultFailure:
-			event, p.Reason = EventFail, reason
+			event, p.Reason = EventFail, string(reason)
 		default:
-			event, p.Reason = EventError, reason
+			event, p.Reason = EventError, string(reason)
 		}
 		if err := tx.Fire(event); err != nil {
 			return err
@@ -517,7 +542,7 @@ func (s *Service) Finalize(ctx context.Context, clientID, id, nonce string, resu
 	if err != nil {
 		return nil, err
 	}
-	return s.response(rec.ID, newNonce, rec.State, &p, p.Reason), nil
+	return s.response(rec.ID, newNonce, rec.State, &p, s.remaining(rec)), nil
 }
 
 var errStale = fmt.Errorf("authn: nonce missing, stale or reused: %w", challenge.ErrStaleNonce)
@@ -670,22 +695,14 @@ func find(regs []Registration, key string) Registration {
 	return Registration{FactorKey: key}
 }
 
-func (s *Service) response(id, nonce string, state challenge.State, p *payload, message string) *Response {
-	status, code := wireStatus(state, p)
-	if message == "" {
-		message = defaultMessages[status]
-	}
-	return &Response{CorrelationID: id, Nonce: nonce, Status: status, Code: code, Message: message}
+func (s *Service) response(id, nonce string, state challenge.State, p *payload, remaining int) *Response {
+	return &Response{CorrelationID: id, Nonce: nonce, State: state, Known: p.Known, Registered: len(p.Factors) > 0,
+		Remaining: remaining, Reason: Reason(p.Reason)}
 }
 
-var defaultMessages = map[string]string{
-	StatusAuthenticated:         "The user is authenticated.",
-	StatusPendingVerification:   "Waiting for the user to complete a factor.",
-	StatusPendingIdentification: "The user is not known.",
-	StatusFailed:                "The authentication failed.",
-	StatusError:                 "The authentication ended in error.",
-	StatusMissingRegistration:   "The user has no registered factor.",
-	StatusChallengeBlocked:      "Too many wrong answers; the transaction is blocked.",
+// remaining is how many more wrong answers rec's budget allows.
+func (s *Service) remaining(rec *challenge.Record) int {
+	return max(0, s.engine.MaxAttempts()-rec.Attempts)
 }
 
 func (s *Service) info(key string, reg Registration, prompts []KeyValue) ChallengeInfo {

@@ -175,10 +175,10 @@ func (f *fixture) code(t testing.TB) string {
 	return code
 }
 
-func TestBeginStatuses(t *testing.T) {
+func TestBeginKnowsTheUserAndTheirFactors(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	alice := f.begin(t, "alice")
-	if alice.Status != authn.StatusPendingVerification || alice.Code != "AUTHN_PENDING" || len(alice.Challenges) != 3 || alice.Nonce == "" {
+	if alice.State != authn.StateCreated || !alice.Known || !alice.Registered || len(alice.Challenges) != 3 || alice.Nonce == "" || alice.Remaining != 3 {
 		t.Fatalf("alice: %+v", alice)
 	}
 	if c := alice.Challenges[0]; c.FactorKey != totp.Key || !c.Passive || c.Attributes[0] != (authn.KeyValue{Key: "deviceName", Value: "Phone"}) {
@@ -187,9 +187,9 @@ func TestBeginStatuses(t *testing.T) {
 	if c := alice.Challenges[2]; c.FactorKey != push.Key || c.Passive {
 		t.Fatalf("push is not passive: %+v", c)
 	}
-	for user, want := range map[string]string{"carol": authn.StatusMissingRegistration, "mallory": authn.StatusPendingIdentification, "": authn.StatusPendingIdentification} {
-		if r := f.begin(t, user); r.Status != want || len(r.Challenges) != 0 {
-			t.Errorf("Begin(%q) = %+v, want %s", user, r, want)
+	for user, known := range map[string]bool{"carol": true, "mallory": false, "": false} {
+		if r := f.begin(t, user); r.State != authn.StateCreated || r.Known != known || r.Registered || len(r.Challenges) != 0 {
+			t.Errorf("Begin(%q) = %+v, want known %v and no factor", user, r, known)
 		}
 	}
 }
@@ -197,15 +197,15 @@ func TestBeginStatuses(t *testing.T) {
 func TestTOTPFlow(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	r := f.init(t, f.begin(t, "alice"), totp.Key)
-	if r.Status != authn.StatusPendingVerification || len(r.Challenges) != 1 || r.Challenges[0].Prompts[0].Key != "otp" {
+	if r.State != authn.StateInitiated || len(r.Challenges) != 1 || r.Challenges[0].Prompts[0].Key != "otp" {
 		t.Fatalf("Init: %+v", r)
 	}
 	r, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t))
-	if err != nil || r.Status != authn.StatusPendingVerification || len(r.Challenges[0].Prompts) != 0 {
+	if err != nil || r.State != authn.StateValidated || r.Wrong || len(r.Challenges[0].Prompts) != 0 {
 		t.Fatalf("Validate: %+v, %v", r, err)
 	}
 	r, err = f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, "")
-	if err != nil || r.Status != authn.StatusAuthenticated || r.Code != "AUTHN_SUCCESS" {
+	if err != nil || r.State != authn.StateAuthenticated {
 		t.Fatalf("Finalize: %+v, %v", r, err)
 	}
 	if _, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); !errors.Is(err, authn.ErrClosed) {
@@ -217,16 +217,16 @@ func TestATOTPCodeIsAcceptedOnce(t *testing.T) {
 	f := newFixture(t, authn.Options{})
 	code := f.code(t)
 	first := f.init(t, f.begin(t, "alice"), totp.Key)
-	if r, err := f.svc.Validate(context.Background(), agent, first.CorrelationID, first.Nonce, code); err != nil || r.Message != "Waiting for the user to complete a factor." {
+	if r, err := f.svc.Validate(context.Background(), agent, first.CorrelationID, first.Nonce, code); err != nil || r.Wrong || r.State != authn.StateValidated {
 		t.Fatalf("first use: %+v, %v", r, err)
 	}
 	second := f.init(t, f.begin(t, "alice"), totp.Key)
 	r, err := f.svc.Validate(context.Background(), agent, second.CorrelationID, second.Nonce, code)
-	if err != nil || !strings.Contains(r.Message, "not correct") {
+	if err != nil || !r.Wrong {
 		t.Fatalf("the same code in another transaction: %+v, %v; want a wrong answer", r, err)
 	}
 	f.clock.Advance(30 * time.Second)
-	if r, err = f.svc.Validate(context.Background(), agent, second.CorrelationID, r.Nonce, f.code(t)); err != nil || strings.Contains(r.Message, "not correct") {
+	if r, err = f.svc.Validate(context.Background(), agent, second.CorrelationID, r.Nonce, f.code(t)); err != nil || r.Wrong {
 		t.Fatalf("the next step's code: %+v, %v", r, err)
 	}
 }
@@ -242,12 +242,12 @@ func TestWrongAnswersUntilBlocked(t *testing.T) {
 		if next.Nonce == r.Nonce || next.Nonce == "" {
 			t.Fatalf("wrong answer %d did not rotate the nonce", i)
 		}
-		want := authn.StatusPendingVerification
+		want := authn.StateInitiated
 		if i == 3 {
-			want = authn.StatusChallengeBlocked
+			want = authn.StateBlocked
 		}
-		if next.Status != want {
-			t.Fatalf("wrong answer %d: status %q, want %q (%s)", i, next.Status, want, next.Message)
+		if next.State != want || !next.Wrong || next.Remaining != 3-i {
+			t.Fatalf("wrong answer %d: %+v, want state %q, Wrong, %d remaining", i, next, want, 3-i)
 		}
 		r = next
 	}
@@ -281,7 +281,7 @@ func TestNonces(t *testing.T) {
 	if _, err := f.svc.Init(ctx, agent, r.CorrelationID, begun.Nonce, totp.Key, nil); !errors.Is(err, challenge.ErrStaleNonce) {
 		t.Fatalf("Init with a stale (non-empty) nonce: %v", err)
 	}
-	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, v.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
+	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, v.Nonce, authn.ResultSuccess, ""); err != nil || done.State != authn.StateAuthenticated {
 		t.Fatalf("Finalize with the latest nonce: %+v, %v", done, err)
 	}
 }
@@ -298,7 +298,7 @@ func TestPushIsFinalizedByTheAgent(t *testing.T) {
 	if !errors.As(err, &fe) || fe.Field != "challengeop" {
 		t.Fatalf("Validate on push: %v; want a challengeop error", err)
 	}
-	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
+	if done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || done.State != authn.StateAuthenticated {
 		t.Fatalf("Finalize Success on push: %+v, %v", done, err)
 	}
 }
@@ -314,20 +314,20 @@ func TestFinalizeResults(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		result authn.Result
-		reason string
-		status string
+		state  challenge.State
 	}{
-		{authn.ResultFailure, "user_abandoned", authn.StatusFailed},
-		{authn.ResultError, "channel_comm_error", authn.StatusError},
+		{authn.ResultFailure, authn.StateFailed},
+		{authn.ResultError, authn.StateError},
 	} {
-		for _, reason := range authn.Reasons {
+		for _, reason := range []authn.Reason{authn.ReasonWrongAnswer, authn.ReasonTooManyAttempts, authn.ReasonChannelCommError,
+			authn.ReasonOtherError, authn.ReasonUnavailableForUser, authn.ReasonUserAbandoned, authn.ReasonUserTimedOut} {
 			r := f.init(t, f.begin(t, "alice"), push.Key)
 			done, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, tc.result, reason)
-			if err != nil || done.Status != tc.status || done.Message != reason {
+			if err != nil || done.State != tc.state || done.Reason != reason {
 				t.Fatalf("Finalize %s %s: %+v, %v", tc.result, reason, done, err)
 			}
 		}
-		if _, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, tc.result, ""); !errors.As(err, &fe) || fe.Field != "challengeResultReason" {
+		if _, err := f.svc.Finalize(ctx, agent, r.CorrelationID, r.Nonce, tc.result, "because"); !errors.As(err, &fe) || fe.Field != "challengeResultReason" {
 			t.Fatalf("Finalize %s without a reason: %v", tc.result, err)
 		}
 	}
@@ -345,7 +345,7 @@ func TestEmailCodeFlow(t *testing.T) {
 		t.Fatalf("code %q", code)
 	}
 	v, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, code)
-	if err != nil || strings.Contains(v.Message, "not correct") {
+	if err != nil || v.Wrong {
 		t.Fatalf("right code: %+v, %v", v, err)
 	}
 	if _, err := f.svc.Validate(ctx, agent, r.CorrelationID, v.Nonce, code); !errors.Is(err, challenge.ErrInvalidRequest) {
@@ -376,7 +376,7 @@ func TestKBAFlow(t *testing.T) {
 	if len(r.Challenges[0].Prompts) != 0 {
 		t.Fatalf("after two right answers: %+v", r)
 	}
-	if done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || done.Status != authn.StatusAuthenticated {
+	if done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil || done.State != authn.StateAuthenticated {
 		t.Fatalf("Finalize: %+v, %v", done, err)
 	}
 }
@@ -384,7 +384,7 @@ func TestKBAFlow(t *testing.T) {
 func TestAuthenticateOnValidate(t *testing.T) {
 	f := newFixture(t, authn.Options{AuthenticateOnValidate: true})
 	r := f.init(t, f.begin(t, "alice"), totp.Key)
-	if r, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t)); err != nil || r.Status != authn.StatusAuthenticated {
+	if r, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, f.code(t)); err != nil || r.State != authn.StateAuthenticated {
 		t.Fatalf("Validate: %+v, %v", r, err)
 	}
 }
@@ -441,11 +441,11 @@ func TestSMSCodeFlow(t *testing.T) {
 		t.Fatalf("prompt: %+v", r.Challenges[0].Prompts)
 	}
 	wrong, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, r.Nonce, "1"+f.box.lastCode()[1:]+"0")
-	if err != nil || !strings.Contains(wrong.Message, "not correct") {
+	if err != nil || !wrong.Wrong {
 		t.Fatalf("a wrong code: %+v, %v", wrong, err)
 	}
 	v, err := f.svc.Validate(context.Background(), agent, r.CorrelationID, wrong.Nonce, f.box.lastCode())
-	if err != nil || v.Status != authn.StatusPendingVerification || strings.Contains(v.Message, "not correct") {
+	if err != nil || v.State != authn.StateValidated || v.Wrong {
 		t.Fatalf("the right code: %+v, %v", v, err)
 	}
 }
@@ -474,7 +474,7 @@ func TestRacingRequestsWithOneNonce(t *testing.T) {
 			t.Fatalf("request %d: %v", i, errs[i])
 		case answered != nil && results[i].Nonce != answered.Nonce:
 			t.Fatalf("requests with one nonce were answered with two next nonces: %+v and %+v", answered, results[i])
-		case results[i].Status != authn.StatusPendingVerification || strings.Contains(results[i].Message, "not correct"):
+		case results[i].State != authn.StateValidated || results[i].Wrong:
 			t.Fatalf("request %d: %+v; want the right code accepted", i, results[i])
 		default:
 			answered = results[i]
@@ -489,7 +489,7 @@ func TestRacingRequestsWithOneNonce(t *testing.T) {
 		}
 	}
 	done, err := f.svc.Finalize(context.Background(), agent, r.CorrelationID, answered.Nonce, authn.ResultSuccess, "")
-	if err != nil || done.Status != authn.StatusAuthenticated {
+	if err != nil || done.State != authn.StateAuthenticated {
 		t.Fatalf("Finalize with the answered nonce: %+v, %v", done, err)
 	}
 }

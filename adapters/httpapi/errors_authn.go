@@ -84,8 +84,9 @@ func (h *Authn) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, challenge.ErrExpired) {
 		// An expired transaction answers status failed, code expired, with 401.
 		status = http.StatusUnauthorized
-		body = authnWire(&authn.Response{CorrelationID: correlationIDOf(err), Status: authn.StatusFailed,
-			Code: "expired", Message: "The transaction has expired."})
+		wire := authnWire(&authn.Response{CorrelationID: correlationIDOf(err), State: authn.StateExpired})
+		wire.StatusInfo.Message = "The transaction has expired."
+		body = wire
 	} else {
 		var b authnAPIResponse
 		status, b = authnBody(err, id)

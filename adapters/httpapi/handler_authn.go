@@ -128,9 +128,70 @@ type authnKV struct {
 	Value string `json:"value" xml:"value"`
 }
 
+// The seven statuses of statusInfo.status.
+const (
+	statusAuthenticated         = "authenticated"
+	statusPendingVerification   = "pending verification"
+	statusPendingIdentification = "pending identification"
+	statusFailed                = "failed"
+	statusError                 = "error"
+	statusMissingRegistration   = "missing registration"
+	statusChallengeBlocked      = "challenge blocked"
+)
+
+// authnStatus is the one place that words a transaction for the wire:
+// statusInfo's status, code and message.
+func authnStatus(r *authn.Response) (status, code, message string) {
+	switch r.State {
+	case authn.StateCreated:
+		switch {
+		case !r.Known:
+			status, code = statusPendingIdentification, "AUTHN_UNKNOWN_USER"
+		case !r.Registered:
+			status, code = statusMissingRegistration, "AUTHN_NOT_REGISTERED"
+		default:
+			status, code = statusPendingVerification, "AUTHN_PENDING"
+		}
+	case authn.StateInitiated, authn.StateValidated:
+		status, code = statusPendingVerification, "AUTHN_PENDING"
+	case authn.StateAuthenticated:
+		status, code = statusAuthenticated, "AUTHN_SUCCESS"
+	case authn.StateFailed:
+		status, code = statusFailed, "AUTHN_FAILED"
+	case authn.StateBlocked:
+		status, code = statusChallengeBlocked, "AUTHN_BLOCKED"
+	case authn.StateExpired:
+		status, code = statusFailed, "expired"
+	default: // StateError, and anything a newer version may store
+		status, code = statusError, "AUTHN_ERROR"
+	}
+	switch {
+	case r.State == authn.StateBlocked:
+		message = authnMessages[status]
+	case r.Wrong:
+		message = fmt.Sprintf("The answer is not correct. %d attempts left.", r.Remaining)
+	case r.Reason != "":
+		message = string(r.Reason)
+	default:
+		message = authnMessages[status]
+	}
+	return status, code, message
+}
+
+var authnMessages = map[string]string{
+	statusAuthenticated:         "The user is authenticated.",
+	statusPendingVerification:   "Waiting for the user to complete a factor.",
+	statusPendingIdentification: "The user is not known.",
+	statusFailed:                "The authentication failed.",
+	statusError:                 "The authentication ended in error.",
+	statusMissingRegistration:   "The user has no registered factor.",
+	statusChallengeBlocked:      "Too many wrong answers; the transaction is blocked.",
+}
+
 func authnWire(r *authn.Response) authnResponse {
+	status, code, message := authnStatus(r)
 	out := authnResponse{CorrelationID: r.CorrelationID, Nonce: r.Nonce,
-		StatusInfo:    authnStatusInfo{Code: r.Code, Message: r.Message, Status: r.Status},
+		StatusInfo:    authnStatusInfo{Code: code, Message: message, Status: status},
 		ChallengeInfo: []authnChallengeInfo{}, Cookies: []string{}, RequestParams: []string{}}
 	kvs := func(in []authn.KeyValue) []authnKV {
 		out := make([]authnKV, len(in))
@@ -249,7 +310,7 @@ func (h *Authn) update(w http.ResponseWriter, r *http.Request) error {
 	case "Validate":
 		resp, err = h.svc.Validate(ctx, agent, id, req.Nonce, req.ChallengeAnswer)
 	default:
-		resp, err = h.svc.Finalize(ctx, agent, id, req.Nonce, authn.Result(req.ChallengeResult), req.ChallengeResultReason)
+		resp, err = h.svc.Finalize(ctx, agent, id, req.Nonce, authn.Result(req.ChallengeResult), authn.Reason(req.ChallengeResultReason))
 	}
 	if errors.Is(err, challenge.ErrExpired) {
 		return &expiredError{correlationID: id, err: err}

@@ -93,6 +93,6 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 	if r, err = logins.Finalize(ctx, agent, r.CorrelationID, r.Nonce, authn.ResultSuccess, ""); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "authn: alice is %s\n", r.Status)
+	fmt.Fprintf(out, "authn: alice is %s\n", r.State)
 	return nil
 }
