@@ -130,4 +130,8 @@ func TestRacingStoreLosesTheUpdatesItIsToldTo(t *testing.T) {
 	if s.Lost() != 1 || s.Pending("k") != 0 || s.Pending("other kind") != 1 {
 		t.Fatalf("Lost, Pending(k), Pending(other) = %d, %d, %d; want 1, 0, 1", s.Lost(), s.Pending("k"), s.Pending("other kind"))
 	}
+	if s.Calm(); s.Pending("other kind") != 0 || !slices.Equal(s.Kinds(), []string{"k"}) || s.Updates("k") != 2 {
+		t.Fatalf("after Calm: Pending(other) %d, Kinds %q, Updates(k) %d; want 0, [k] and 2 (the lost one, the next)",
+			s.Pending("other kind"), s.Kinds(), s.Updates("k"))
+	}
 }

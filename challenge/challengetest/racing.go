@@ -3,6 +3,8 @@ package challengetest
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/challengekit/challengekit/challenge"
@@ -17,15 +19,40 @@ import (
 // it calls, is safe to re-run. It is safe for concurrent use.
 type RacingStore struct {
 	challenge.Store
-	mu   sync.Mutex
-	lose map[string]int // kind → Updates left to lose
-	lost int
+	mu    sync.Mutex
+	lose  map[string]int // kind → Updates left to lose
+	lost  int
+	kinds map[string]int // Updates per kind
 }
 
 // NewRacingStore returns store wrapped to lose the Updates it is told to.
 func NewRacingStore(store challenge.Store) *RacingStore {
-	return &RacingStore{Store: store, lose: map[string]int{}}
+	return &RacingStore{Store: store, lose: map[string]int{}, kinds: map[string]int{}}
 }
+
+// Calm forgets the Updates still to lose.
+func (s *RacingStore) Calm() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.lose)
+}
+
+// Kinds returns the kinds of the records updated through the store so
+// far, sorted.
+func (s *RacingStore) Kinds() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.kinds))
+}
+
+// Updates returns how many Updates of records of kind were asked of the
+// store so far, lost ones included.
+func (s *RacingStore) Updates(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.kinds[kind]
+}
+
 
 // LoseNextUpdate makes the next Update of a record of kind lose its race
 // (once: the Update after it goes through).
@@ -53,6 +80,7 @@ func (s *RacingStore) Pending(kind string) int {
 // Update implements [challenge.Store].
 func (s *RacingStore) Update(ctx context.Context, rec *challenge.Record) error {
 	s.mu.Lock()
+	s.kinds[rec.Kind]++
 	lose := s.lose[rec.Kind] > 0
 	if lose {
 		s.lose[rec.Kind]--
