@@ -398,4 +398,3 @@ func (c *countingLimiter) kept() int {
 	}
 	return n
 }
-

@@ -86,7 +86,9 @@ func (w *words) Validate(_ context.Context, req authn.ValidateRequest) (authn.Va
 	return res, nil
 }
 
-func (w *words) claimedBy(key, claimer string) bool { return claimer != "" && w.used[key+"\x00"+claimer] }
+func (w *words) claimedBy(key, claimer string) bool {
+	return claimer != "" && w.used[key+"\x00"+claimer]
+}
 
 func subject(bug string, cfg factortest.Config) factortest.Subject {
 	w := &words{bug: bug, clock: cfg.Clock, asked: map[string]int{}, used: map[string]bool{}}

@@ -53,7 +53,6 @@ func (s *RacingStore) Updates(kind string) int {
 	return s.kinds[kind]
 }
 
-
 // LoseNextUpdate makes the next Update of a record of kind lose its race
 // (once: the Update after it goes through).
 func (s *RacingStore) LoseNextUpdate(kind string) {
