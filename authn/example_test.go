@@ -22,7 +22,7 @@ func ExampleService() {
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{
 		"alice": {{FactorKey: totp.Key, Secret: "JBSWY3DPEHPK3PXP"}},
 	})
-	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock})
+	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Engine: challenge.EngineOptions{Clock: clock}})
 	if err != nil {
 		panic(err)
 	}

@@ -23,8 +23,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -83,8 +81,6 @@ type Options struct {
 	// TTL is a transaction's lifetime when Begin asks for none; zero means
 	// 5 minutes. MaxTTL caps what Begin may ask; zero means 1 hour.
 	TTL, MaxTTL time.Duration
-	// MaxAttempts is a transaction's budget of wrong answers; zero means 3.
-	MaxAttempts int
 	// AuthenticateOnValidate authenticates as soon as a passive factor is
 	// satisfied, instead of waiting for Finalize Success. Off by default:
 	// the agent stays in charge of ending the transaction.
@@ -95,17 +91,15 @@ type Options struct {
 	// budget across transactions (challenge.Limits.Deliveries).
 	MaxSends     int
 	SendInterval time.Duration
-	// Clock, IDs, Logger, Observer and Limiter are handed to the engine. A
-	// Limiter budgets Begin per agent and per the end user's address the
-	// agent reports (BeginRequest.Source), never per user; charges every
+	// Engine configures the engine the transactions run on: one
+	// configuration an application shares among its flows. Its
+	// MaxAttempts is a transaction's budget of wrong answers. Its Limiter
+	// budgets Begin per agent and per the end user's address the agent
+	// reports (BeginRequest.Source), never per user; charges every
 	// Validate to (user, address) before the answer is checked, holding
 	// off an address that keeps failing and capping a user's failures
 	// from every address; and budgets deliveries per destination.
-	Clock    challenge.Clock
-	IDs      challenge.IDSource
-	Logger   zerolog.Logger
-	Observer challenge.Observer
-	Limiter  challenge.Limiter
+	Engine challenge.EngineOptions
 }
 
 // Service runs factor transactions. It is safe for concurrent use.
@@ -145,7 +139,7 @@ func NewService(store challenge.Store, registry Registry, factors []Factor, opts
 	if opts.TTL > opts.MaxTTL {
 		return nil, fmt.Errorf("authn: TTL %v exceeds MaxTTL %v", opts.TTL, opts.MaxTTL)
 	}
-	s := &Service{registry: registry, factors: map[string]Factor{}, limiter: opts.Limiter, ttl: opts.TTL, maxTTL: opts.MaxTTL,
+	s := &Service{registry: registry, factors: map[string]Factor{}, limiter: opts.Engine.Limiter, ttl: opts.TTL, maxTTL: opts.MaxTTL,
 		authOnV: opts.AuthenticateOnValidate, maxSends: opts.MaxSends, sendInterval: opts.SendInterval}
 	for _, f := range factors {
 		if _, dup := s.factors[f.Key()]; dup {
@@ -157,8 +151,7 @@ func NewService(store challenge.Store, registry Registry, factors []Factor, opts
 	if err != nil {
 		return nil, err
 	}
-	s.engine, err = challenge.NewEngine(store, m, challenge.EngineOptions{Clock: opts.Clock, IDs: opts.IDs,
-		MaxAttempts: opts.MaxAttempts, Logger: opts.Logger, Observer: opts.Observer, Limiter: opts.Limiter})
+	s.engine, err = challenge.NewEngine(store, m, opts.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("authn: %w", err)
 	}

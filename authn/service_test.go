@@ -89,7 +89,7 @@ func buildFixture(t testing.TB, opts authn.Options, level zerolog.Level, limits 
 		if err != nil {
 			t.Fatal(err)
 		}
-		opts.Limiter = l
+		opts.Engine.Limiter = l
 	}
 	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: f.clock})
 	if err != nil {
@@ -97,8 +97,7 @@ func buildFixture(t testing.TB, opts authn.Options, level zerolog.Level, limits 
 	}
 	f.store = store
 	logger := zerolog.New(f.logs).Level(level)
-	qs, err := questions.NewService(store, questions.Options{Clock: f.clock, Logger: logger, Limiter: opts.Limiter,
-		Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	qs, err := questions.NewService(store, questions.Options{Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, Engine: challenge.EngineOptions{Clock: f.clock, Logger: logger, Limiter: opts.Engine.Limiter}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +139,7 @@ func buildFixture(t testing.TB, opts authn.Options, level zerolog.Level, limits 
 		"dave":  {{FactorKey: otpcode.SMSKey, Destination: "+4915112345678"}},
 		"erin":  {{FactorKey: kba.Key, Subject: "erin.acmepaymentscorp"}}, // registered, never enrolled
 	})
-	opts.Clock, opts.Logger = f.clock, logger
+	opts.Engine.Clock, opts.Engine.Logger = f.clock, logger
 	f.svc, err = authn.NewService(store, registry, []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor}, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -521,7 +520,7 @@ func TestARacingGuessIsCountedAndNotAnsweredAsAnother(t *testing.T) {
 	limiter, _ := challenge.NewMemoryLimiter(challenge.Limits{FreeFailures: 10}, clock)
 	totpFactor, _ := totp.New(store, totp.Options{Clock: clock})
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: totp.Key, Secret: totpSecret}}})
-	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock, Limiter: limiter})
+	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Engine: challenge.EngineOptions{Clock: clock, Limiter: limiter}})
 	if err != nil {
 		t.Fatal(err)
 	}

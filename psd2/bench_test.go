@@ -27,9 +27,9 @@ func benchmarkServiceFlow(b *testing.B, limited bool) {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
 	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
-	opts := psd2.Options{Clock: clock}
+	opts := psd2.Options{Engine: challenge.EngineOptions{Clock: clock}}
 	if limited {
-		opts.Limiter, _ = challenge.NewMemoryLimiter(challenge.Limits{}, clock)
+		opts.Engine.Limiter, _ = challenge.NewMemoryLimiter(challenge.Limits{}, clock)
 	}
 	svc, err := psd2.NewService(store, accounts, redirects, opts)
 	if err != nil {

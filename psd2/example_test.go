@@ -15,9 +15,9 @@ func ExampleService() {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
 	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
-	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{
+	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{
 		IDs: &challengetest.SequentialIDs{Prefix: "demo-"}, // predictable for this example; omit in production
-	})
+	}})
 	if err != nil {
 		panic(err)
 	}

@@ -22,8 +22,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/rs/zerolog"
-
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -48,19 +46,14 @@ const DefaultTTL = 5 * time.Minute
 type Options struct {
 	// TTL is how long a challenge accepts operations. Zero means DefaultTTL.
 	TTL time.Duration
+	// Engine configures the engine the challenges run on: one
+	// configuration an application shares among its flows. Its
 	// MaxAttempts is how many IBAN mismatches a challenge takes before it
-	// fails. Zero means challenge.DefaultMaxAttempts (3).
-	MaxAttempts int
-	// Clock, IDs, Logger, Observer and Limiter are handed to the
-	// challenge.Engine. A Limiter budgets creations per caller
+	// fails. Its Limiter budgets creations per caller
 	// (CreateRequest.Caller), and the PATCHes that name a person who does
 	// not own the account per (person, partner), with a hard cap per
 	// person across partners.
-	Clock    challenge.Clock
-	IDs      challenge.IDSource
-	Logger   zerolog.Logger
-	Observer challenge.Observer
-	Limiter  challenge.Limiter
+	Engine challenge.EngineOptions
 }
 
 // Service runs PSD2 consent challenges. It is safe for concurrent use.
@@ -87,9 +80,7 @@ func NewService(store challenge.Store, accounts AccountDirectory, redirects Redi
 	if err != nil {
 		return nil, err
 	}
-	eng, err := challenge.NewEngine(store, m, challenge.EngineOptions{
-		Clock: opts.Clock, IDs: opts.IDs, MaxAttempts: opts.MaxAttempts, Logger: opts.Logger, Observer: opts.Observer, Limiter: opts.Limiter,
-	})
+	eng, err := challenge.NewEngine(store, m, opts.Engine)
 	if err != nil {
 		return nil, fmt.Errorf("psd2: %w", err)
 	}

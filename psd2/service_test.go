@@ -43,7 +43,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock, IDs: &challengetest.SequentialIDs{Prefix: "id-"}})
+	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{Clock: clock, IDs: &challengetest.SequentialIDs{Prefix: "id-"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestAccountDirectoryFailureCountsNothing(t *testing.T) {
 	down := errors.New("core banking unreachable")
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
 	svc, err := psd2.NewService(store, accountsFunc(func(context.Context, string, string) (bool, error) { return false, down }),
-		redirects, psd2.Options{Clock: clock})
+		redirects, psd2.Options{Engine: challenge.EngineOptions{Clock: clock}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestNewServiceRejectsBadConfiguration(t *testing.T) {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
 	accounts, _ := psd2.NewMemoryAccounts(nil)
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
-	for name, opts := range map[string]psd2.Options{"negative TTL": {TTL: -1}, "negative MaxAttempts": {MaxAttempts: -1}} {
+	for name, opts := range map[string]psd2.Options{"negative TTL": {TTL: -1}, "negative MaxAttempts": {Engine: challenge.EngineOptions{MaxAttempts: -1}}} {
 		if _, err := psd2.NewService(store, accounts, redirects, opts); err == nil {
 			t.Errorf("NewService accepted a %s", name)
 		}
@@ -374,7 +374,7 @@ func TestFailedPatchesAreChargedToThePersonFromThePartner(t *testing.T) {
 	}
 	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: aliceIBAN, Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
-	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock, Limiter: limiter})
+	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{Clock: clock, Limiter: limiter}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -63,21 +61,18 @@ type Options struct {
 	QuestionsPerVerification int
 	// VerificationTTL is how long a verification lives; zero means 5 minutes.
 	VerificationTTL time.Duration
-	// MaxAttempts is a verification's budget of wrong answers; zero means 3.
-	MaxAttempts int
 	// BusinessOf returns the business a user belongs to; nil means the part
 	// of the user ID after its first dot ("uuid.business"), the original
 	// platform's convention.
 	BusinessOf func(userID string) (string, error)
-	// Clock, IDs, Logger, Observer and Limiter are handed to the engines. A
-	// Limiter budgets the starts of verifications per caller and source,
-	// and charges every answer to (user, source), holding off a source
-	// that keeps failing and capping a user's failures from every source.
-	Clock    challenge.Clock
-	IDs      challenge.IDSource
-	Logger   zerolog.Logger
-	Observer challenge.Observer
-	Limiter  challenge.Limiter
+	// Engine configures the engines the records are kept with: one
+	// configuration an application shares among its flows. Its
+	// MaxAttempts is a verification's budget of wrong answers. Its
+	// Limiter budgets the starts of verifications, and enrollments, per
+	// caller and source, and charges every answer to (user, source),
+	// holding off a source that keeps failing and capping a user's
+	// failures from every source.
+	Engine challenge.EngineOptions
 }
 
 // Service manages catalogs, enrollments and verifications. It is safe for
@@ -115,10 +110,10 @@ func NewService(store challenge.Store, opts Options) (*Service, error) {
 	if opts.BusinessOf == nil {
 		opts.BusinessOf = businessSuffix
 	}
-	s := &Service{hasher: hasher, limiter: opts.Limiter, perVerify: opts.QuestionsPerVerification, ttl: opts.VerificationTTL, businessOf: opts.BusinessOf}
-	engOpts := challenge.EngineOptions{Clock: opts.Clock, IDs: opts.IDs, MaxAttempts: opts.MaxAttempts, Logger: opts.Logger, Observer: opts.Observer}
-	verifyOpts := engOpts
-	verifyOpts.Limiter = opts.Limiter // catalogs and enrollments are not challenges
+	s := &Service{hasher: hasher, limiter: opts.Engine.Limiter, perVerify: opts.QuestionsPerVerification, ttl: opts.VerificationTTL, businessOf: opts.BusinessOf}
+	verifyOpts := opts.Engine
+	engOpts := opts.Engine
+	engOpts.Limiter = nil // catalogs and enrollments are not challenges
 	for _, e := range []struct {
 		dst *(*challenge.Engine)
 		def challenge.Definition

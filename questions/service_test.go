@@ -37,9 +37,7 @@ func newFixtureWith(t testing.TB, params questions.Params, level zerolog.Level) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc, err = questions.NewService(store, questions.Options{
-		Params: params, Clock: f.clock, Logger: zerolog.New(f.logs).Level(level),
-	})
+	f.svc, err = questions.NewService(store, questions.Options{Params: params, Engine: challenge.EngineOptions{Clock: f.clock, Logger: zerolog.New(f.logs).Level(level)}})
 	if err != nil {
 		t.Fatal(err)
 	}

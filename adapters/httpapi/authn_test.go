@@ -68,7 +68,7 @@ func newAuthnEnv(t testing.TB) *authnEnv {
 		"bob":   {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
 		"carol": nil,
 	})
-	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor, email, pushFactor}, authn.Options{Clock: e.clock, Logger: logger})
+	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor, email, pushFactor}, authn.Options{Engine: challenge.EngineOptions{Clock: e.clock, Logger: logger}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func ExamplePSD2_Register() {
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
 	accounts, _ := psd2.NewMemoryAccounts([]psd2.Account{{IBAN: "DE02120300000000202051", Owner: "p-alice", Partner: "acme"}})
 	redirects, _ := psd2.NewRedirectBase("https://bank.example/consent", "")
-	svc, _ := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock, IDs: &challengetest.SequentialIDs{Prefix: "c"}})
+	svc, _ := psd2.NewService(store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{Clock: clock, IDs: &challengetest.SequentialIDs{Prefix: "c"}}})
 	auth, _ := httpapi.NewPSD2Tokens(map[string][]string{"acme": {"partner-secret-token"}}, []string{"bank-secret-token"})
 	h, err := httpapi.NewPSD2(svc, auth, httpapi.PSD2Options{})
 	if err != nil {

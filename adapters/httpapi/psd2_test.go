@@ -80,7 +80,7 @@ func newPSD2EnvLogging(t testing.TB, opts httpapi.PSD2Options, logs *challengete
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := psd2.NewService(e.store, accounts, redirects, psd2.Options{Clock: e.clock, Logger: logger})
+	svc, err := psd2.NewService(e.store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{Clock: e.clock, Logger: logger}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func newAkanaEnvFull(t testing.TB, opts questions.Options, hopts httpapi.Questio
 	}
 	e.store = store
 	logger := zerolog.New(e.logs).Level(zerolog.DebugLevel)
-	opts.Logger = logger
+	opts.Engine.Logger = logger
 	svc, err := questions.NewService(store, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func TestAnswerPutsAreBudgetedPerAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newAkanaEnvFull(t, questions.Options{Limiter: limiter, Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}},
+	e := newAkanaEnvFull(t, questions.Options{Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, Engine: challenge.EngineOptions{Limiter: limiter}},
 		httpapi.QuestionsOptions{ClientAddress: httpapi.ClientAddress{Header: "X-Forwarded-For", TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}})
 	put := func(from string) akanaReply {
 		return e.send("PUT", "/api/users/"+akanaBob+"/challenges", "bob", `{"UserIdentificationChallenge":[

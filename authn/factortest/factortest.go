@@ -234,7 +234,7 @@ func newEnv(t *testing.T, newSubject func(t *testing.T, cfg Config) Subject) *en
 	}
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{UserID: {reg}})
 	svc, err := authn.NewService(store, registry, []authn.Factor{sub.Factor},
-		authn.Options{Clock: clock, Limiter: limiter, MaxAttempts: maxAttempts})
+		authn.Options{Engine: challenge.EngineOptions{Clock: clock, Limiter: limiter, MaxAttempts: maxAttempts}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/authn/factortest"
 	"github.com/challengekit/challengekit/authn/kba"
+	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/questions"
 )
 
@@ -20,8 +21,7 @@ var answers = map[string]string{"city": "Dubai", "color": "Blue", "pet": "Buckta
 // cheap hashing parameters.
 func newQuestions(t *testing.T, cfg factortest.Config) *questions.Service {
 	t.Helper()
-	qs, err := questions.NewService(cfg.Store, questions.Options{Clock: cfg.Clock,
-		Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}})
+	qs, err := questions.NewService(cfg.Store, questions.Options{Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}, Engine: challenge.EngineOptions{Clock: cfg.Clock}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 	if err != nil {
 		return err
 	}
-	consent, err := psd2.NewService(store, accounts, redirects, psd2.Options{Clock: clock})
+	consent, err := psd2.NewService(store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{Clock: clock}})
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func run(ctx context.Context, out io.Writer, clock challenge.Clock) error {
 		return err
 	}
 	registry := authn.NewMemoryRegistry(map[string][]authn.Registration{"alice": {{FactorKey: totp.Key, Secret: secret}}})
-	logins, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Clock: clock})
+	logins, err := authn.NewService(store, registry, []authn.Factor{totpFactor}, authn.Options{Engine: challenge.EngineOptions{Clock: clock}})
 	if err != nil {
 		return err
 	}

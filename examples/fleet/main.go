@@ -52,7 +52,7 @@ func server(client redis.UniversalClient) (*httptest.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Limiter: limiter})
+	svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{Engine: challenge.EngineOptions{Limiter: limiter}})
 	if err != nil {
 		return nil, err
 	}

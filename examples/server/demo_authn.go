@@ -104,7 +104,7 @@ func (d demoNotifier) Notify(_ context.Context, userID string, _ authn.Registrat
 // newAuthnService builds the factor-transaction service with every
 // built-in factor. Codes are keyed with -otp-key, or a secret drawn at
 // start, so that a single demo server's codes die with it.
-func newAuthnService(store challenge.Store, qs *questions.Service, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (*authn.Service, error) {
+func newAuthnService(store challenge.Store, qs *questions.Service, engine challenge.EngineOptions, cfg *config, log zerolog.Logger) (*authn.Service, error) {
 	totpFactor, err := totp.New(store, totp.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
@@ -132,5 +132,5 @@ func newAuthnService(store challenge.Store, qs *questions.Service, limiter chall
 		return nil, err
 	}
 	return authn.NewService(store, demoRegistry(cfg.demoLoadUsers), []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor},
-		authn.Options{TTL: cfg.authnTTL, Logger: log, Clock: cfg.clock, Limiter: limiter})
+		authn.Options{TTL: cfg.authnTTL, Engine: engine})
 }

@@ -86,6 +86,8 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 			return nil, err
 		}
 	}
+	// One engine configuration for every flow.
+	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter}
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
 		return nil, err
@@ -94,7 +96,7 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	if err != nil {
 		return nil, err
 	}
-	psd2Svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{TTL: cfg.psd2TTL, Logger: log, Clock: cfg.clock, Limiter: limiter})
+	psd2Svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{TTL: cfg.psd2TTL, Engine: engine})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +108,7 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	if err != nil {
 		return nil, err
 	}
-	questionsSvc, err := questions.NewService(store, questions.Options{Logger: log, Clock: cfg.clock, Limiter: limiter})
+	questionsSvc, err := questions.NewService(store, questions.Options{Engine: engine})
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +123,7 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	if err != nil {
 		return nil, err
 	}
-	authnSvc, err := newAuthnService(store, questionsSvc, limiter, cfg, log)
+	authnSvc, err := newAuthnService(store, questionsSvc, engine, cfg, log)
 	if err != nil {
 		return nil, err
 	}
