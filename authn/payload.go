@@ -32,6 +32,8 @@ type payload struct {
 	LastOutcome byte   // that step's outcome: outcomeApplied or outcomeWrong
 	Sends       int    // deliveries (codes, pushes) made for this transaction
 	LastSend    int64  // when the last was made, in µs since the Unix epoch
+
+	rest string // fields a later release appended, kept as they are
 }
 
 // digest is a SHA-256 sum or a 256-bit key, kept in the payload by value:
@@ -70,7 +72,7 @@ func (p *payload) encode() []byte {
 	for _, kv := range p.Prompts {
 		n += len(kv.Key) + len(kv.Value)
 	}
-	b := make([]byte, 1, 1+binenc.Size(18+len(p.Factors)+2*len(p.Prompts), n))
+	b := make([]byte, 1, 1+len(p.rest)+binenc.Size(18+len(p.Factors)+2*len(p.Prompts), n))
 	b[0] = payloadVersion
 	b = binenc.AppendString(b, p.ClientID)
 	b = binenc.AppendString(b, p.UserID)
@@ -93,7 +95,8 @@ func (p *payload) encode() []byte {
 	b = binenc.AppendString(b, p.LastOp)
 	b = append(b, p.LastOutcome)
 	b = binenc.AppendInt(b, int64(p.Sends))
-	return binenc.AppendInt(b, p.LastSend)
+	b = binenc.AppendInt(b, p.LastSend)
+	return append(b, p.rest...)
 }
 
 // decodePayload reads what encode wrote, of this version or the last. It
@@ -124,6 +127,7 @@ func decodePayload(data []byte) (payload, error) {
 		p.LastOutcome = r.ReadUint8()
 		sends := r.ReadInt()
 		p.LastSend = r.ReadInt()
+		p.rest = r.Rest()
 		if seq < 0 || sends < 0 || sends > 1<<20 {
 			return payload{}, fmt.Errorf("authn: corrupt transaction: %w: counter out of range", binenc.ErrCorrupt)
 		}

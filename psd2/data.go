@@ -17,6 +17,7 @@ type payload struct {
 	RedirectToken string // a secret: it never leaves this package but in the redirect URL
 	Partner       string // the tenant: the partner whose customer holds the account
 	LastMismatch  string // the person of the last PATCH that did not own the IBAN
+	rest          string // fields a later release appended, kept as they are
 }
 
 // payloadVersion leads every encoded payload, so the format can evolve.
@@ -33,12 +34,12 @@ var errCorruptPayload = errors.New("psd2: corrupt challenge payload")
 // encode writes p in the binary form of internal/binenc, several times
 // cheaper than JSON, which matters on a path budgeted in microseconds.
 func (p *payload) encode() []byte {
-	b := make([]byte, 1, 1+binenc.Size(0, len(p.IBAN), len(p.TPPName), len(p.TPPID), len(p.Scope), len(p.RedirectToken), len(p.Partner), len(p.LastMismatch)))
+	b := make([]byte, 1, 1+len(p.rest)+binenc.Size(0, len(p.IBAN), len(p.TPPName), len(p.TPPID), len(p.Scope), len(p.RedirectToken), len(p.Partner), len(p.LastMismatch)))
 	b[0] = payloadVersion
 	for _, f := range [...]string{p.IBAN, p.TPPName, p.TPPID, p.Scope, p.RedirectToken, p.Partner, p.LastMismatch} {
 		b = binenc.AppendString(b, f)
 	}
-	return b
+	return append(b, p.rest...)
 }
 
 // decodePayload reads what encode wrote with one allocation (the fields
@@ -52,6 +53,7 @@ func decodePayload(b []byte) (payload, error) {
 	p := payload{IBAN: r.ReadString(), TPPName: r.ReadString(), TPPID: r.ReadString(), Scope: r.ReadString(), RedirectToken: r.ReadString()}
 	if version == payloadVersion {
 		p.Partner, p.LastMismatch = r.ReadString(), r.ReadString()
+		p.rest = r.Rest()
 	}
 	if err := r.Err(); err != nil {
 		return payload{}, fmt.Errorf("%w: %w", errCorruptPayload, err)

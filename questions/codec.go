@@ -48,16 +48,18 @@ func answersSize(answers []storedAnswer) int {
 }
 
 func (e *enrollment) encode() []byte {
-	b := make([]byte, 1, 1+binenc.Size(0, len(e.Business))+answersSize(e.Answers))
+	b := make([]byte, 1, 1+len(e.rest)+binenc.Size(0, len(e.Business))+answersSize(e.Answers))
 	b[0] = enrollmentVersion
 	b = binenc.AppendString(b, e.Business)
-	return appendAnswers(b, e.Answers)
+	b = appendAnswers(b, e.Answers)
+	return append(b, e.rest...)
 }
 
 func decodeEnrollment(data []byte) (enrollment, error) {
 	r := binenc.NewReader(data, enrollmentVersion)
 	e := enrollment{Business: r.ReadString()}
 	e.Answers = readAnswers(&r)
+	e.rest = r.Rest()
 	if err := r.Err(); err != nil {
 		return enrollment{}, fmt.Errorf("questions: corrupt enrollment: %w", err)
 	}
@@ -69,14 +71,15 @@ func (v *verification) encode() []byte {
 	for _, t := range v.Texts {
 		n += len(t)
 	}
-	b := make([]byte, 1, 1+binenc.Size(3+len(v.Texts), n)+answersSize(v.Asked))
+	b := make([]byte, 1, 1+len(v.rest)+binenc.Size(3+len(v.Texts), n)+answersSize(v.Asked))
 	b[0] = verificationVersion
 	b = binenc.AppendString(b, v.UserID)
 	b = binenc.AppendString(b, v.Business)
 	b = appendAnswers(b, v.Asked)
 	b = binenc.AppendStrings(b, v.Texts)
 	b = binenc.AppendInt(b, int64(v.Next))
-	return binenc.AppendString(b, v.Source)
+	b = binenc.AppendString(b, v.Source)
+	return append(b, v.rest...)
 }
 
 func decodeVerification(data []byte) (verification, error) {
@@ -91,6 +94,7 @@ func decodeVerification(data []byte) (verification, error) {
 	next := r.ReadInt()
 	if version == verificationVersion {
 		v.Source = r.ReadString()
+		v.rest = r.Rest()
 	}
 	if err := r.Err(); err != nil {
 		return verification{}, fmt.Errorf("questions: corrupt verification: %w", err)

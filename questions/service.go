@@ -245,6 +245,7 @@ func (c *catalogCache) put(business string, raw []byte, cat *Catalog) {
 type enrollment struct {
 	Business string
 	Answers  []storedAnswer
+	rest     string // fields a later release appended, kept as they are
 }
 
 type storedAnswer struct {

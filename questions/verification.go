@@ -18,6 +18,7 @@ type verification struct {
 	Texts    []string // the asked questions' texts at the start, so answering needs no catalog read
 	Next     int      // index of the question being asked
 	Source   string   // where the answers come from, for the Limiter (since version 2)
+	rest     string   // fields a later release appended, kept as they are
 }
 
 // Verification is a verification challenge as callers see it.

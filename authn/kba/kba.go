@@ -121,6 +121,7 @@ func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn
 type state struct {
 	Codes, Texts []string
 	Next         int
+	rest         string // fields a later release appended, kept as they are
 }
 
 // stateVersion leads every encoded state.
@@ -130,13 +131,15 @@ func (s *state) encode() []byte {
 	b := []byte{stateVersion}
 	b = binenc.AppendStrings(b, s.Codes)
 	b = binenc.AppendStrings(b, s.Texts)
-	return binenc.AppendInt(b, int64(s.Next))
+	b = binenc.AppendInt(b, int64(s.Next))
+	return append(b, s.rest...)
 }
 
 func decodeState(data []byte) (state, error) {
 	r := binenc.NewReader(data, stateVersion)
 	s := state{Codes: r.ReadStrings(), Texts: r.ReadStrings()}
 	next := r.ReadInt()
+	s.rest = r.Rest()
 	if err := r.Err(); err != nil {
 		return state{}, err
 	}

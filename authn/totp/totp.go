@@ -124,18 +124,15 @@ func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn
 
 // claim records step as the user's last accepted one, claimed by
 // transaction txID, and reports false if it was not later than the last
-// (unless txID claimed that one itself). The record is the step (8 bytes,
-// big-endian) followed by the claiming transaction's ID.
+// (unless txID claimed that one itself).
 func (f *Factor) claim(ctx context.Context, userID, txID string, step int64) (bool, error) {
-	enc := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(txID)), uint64(step))
-	enc = append(enc, txID...)
+	enc := encodeUsed(step, txID)
 	fresh := false
 	_, err := f.used.Step(ctx, userID, func(tx *challenge.Tx) error {
-		data := tx.Data()
-		if len(data) < 8 {
-			return fmt.Errorf("totp: corrupt replay record of %d bytes", len(data))
+		last, claimer, err := decodeUsed(tx.Data())
+		if err != nil {
+			return err
 		}
-		last, claimer := int64(binary.BigEndian.Uint64(data)), string(data[8:])
 		switch {
 		case step > last:
 			fresh = true
@@ -155,4 +152,23 @@ func (f *Factor) claim(ctx context.Context, userID, txID string, step int64) (bo
 		return err == nil, err
 	}
 	return fresh, err
+}
+
+// The replay guard's record is the last accepted step (8 bytes,
+// big-endian) followed by the ID of the transaction that claimed it. The
+// format is closed: it has no version byte and no room for another field
+// (the claimer runs to the end), so a change to it takes a new record
+// kind. Records of the release before claimers were kept hold the step
+// alone, and are read with no claimer.
+
+func encodeUsed(step int64, txID string) []byte {
+	enc := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(txID)), uint64(step))
+	return append(enc, txID...)
+}
+
+func decodeUsed(data []byte) (step int64, claimer string, err error) {
+	if len(data) < 8 {
+		return 0, "", fmt.Errorf("totp: corrupt replay record of %d bytes", len(data))
+	}
+	return int64(binary.BigEndian.Uint64(data)), string(data[8:]), nil
 }

@@ -4,6 +4,28 @@
 // their bytes, integers as varints. It is several times cheaper than JSON
 // on paths budgeted in microseconds, and a decoder never panics on
 // corrupt input: it reports it.
+//
+// # Evolving a format
+//
+// Servers of two releases share one store during a rolling deploy, so
+// each release reads what the other writes. The rule:
+//
+//   - Within a version, a release only appends fields. A decoder reads a
+//     field that was appended after its version's first release only if
+//     [Reader.More] says the record goes on (a record of an earlier
+//     release ends before it).
+//   - A decoder keeps what follows the fields it knows ([Reader.Rest]),
+//     and its encoder appends that unchanged: a record written by a later
+//     release and then updated by an earlier one keeps the later fields.
+//   - An appended field must be safe to find missing (records of earlier
+//     releases lack it) or stale (an earlier release keeps it without
+//     updating it).
+//   - Anything else (removing, reordering or changing the meaning of a
+//     field) takes a new version byte, deployed in two steps: first a
+//     release that reads the new version, then one that writes it.
+//
+// Each format keeps golden files of what every release wrote, and a test
+// decodes every one of them (see internal/formattest).
 package binenc
 
 import (
@@ -211,10 +233,20 @@ func (r *Reader) ReadUint8() uint8 {
 	return v
 }
 
-// Err returns the first error, or an error if input is left over.
-func (r *Reader) Err() error {
-	if r.err == nil && len(r.s) != 0 {
-		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(r.s))
-	}
-	return r.err
+// More reports whether input is left after the fields read so far, and
+// no error: whether a record goes on to a field its format appended after
+// the record's release (see "Evolving a format").
+func (r *Reader) More() bool { return r.err == nil && len(r.s) > 0 }
+
+// Rest returns, and consumes, the input left after the fields read so
+// far: the fields a later release appended, for the encoder to write back
+// unchanged. It is "" after an error.
+func (r *Reader) Rest() string {
+	rest := r.s
+	r.s = ""
+	return rest
 }
+
+// Err returns the first error. Input left after the fields read is not an
+// error: it is fields a later release appended (see [Reader.Rest]).
+func (r *Reader) Err() error { return r.err }

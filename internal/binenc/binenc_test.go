@@ -39,7 +39,6 @@ func TestCorruptInputIsReportedNotPanicked(t *testing.T) {
 		"empty":         nil,
 		"wrong version": append([]byte{8}, good[1:]...),
 		"truncated":     good[:len(good)-1],
-		"trailing":      append(append([]byte(nil), good...), 0),
 		"huge length":   {7, 0xff, 0xff, 0xff, 0xff, 0x0f},
 		"bad bool":      append(binenc.AppendInt(binenc.AppendBytes(binenc.AppendString([]byte{7}, ""), nil), 0), 2),
 	} {
@@ -118,5 +117,42 @@ func TestFixedFieldsAreEmptyOrWhole(t *testing.T) {
 	r.ReadFixed(key[:])
 	if !errors.Is(r.Err(), binenc.ErrCorrupt) {
 		t.Fatalf("a field of 3 bytes for 4: %v; want ErrCorrupt", r.Err())
+	}
+}
+
+// TestFieldsOfALaterReleaseAreKept: a record with fields appended after
+// the ones a decoder knows decodes, and hands them back to be written
+// again; a record of an earlier release, without them, says so.
+func TestFieldsOfALaterReleaseAreKept(t *testing.T) {
+	known := encode("abc", []byte("xyz"), 5, true, []string{"q"})
+	later := binenc.AppendInt(binenc.AppendString(append([]byte(nil), known...), "a field of a later release"), 42)
+	r := binenc.NewReader(later, 7)
+	r.ReadString()
+	r.ReadBytes()
+	r.ReadInt()
+	r.ReadBool()
+	r.ReadStrings()
+	if !r.More() {
+		t.Fatal("More = false with a later release's fields left")
+	}
+	rest := r.Rest()
+	if r.Err() != nil || rest != string(later[len(known):]) || r.More() {
+		t.Fatalf("Rest = %q, Err = %v, More after = %v; want the later fields, no error, nothing more", rest, r.Err(), r.More())
+	}
+	if got := append(append([]byte(nil), known...), rest...); !bytes.Equal(got, later) {
+		t.Fatal("the known fields and the rest do not make the record again")
+	}
+	r = binenc.NewReader(known, 7)
+	r.ReadString()
+	r.ReadBytes()
+	r.ReadInt()
+	r.ReadBool()
+	r.ReadStrings()
+	if r.More() || r.Rest() != "" {
+		t.Fatal("a record without later fields says it has some")
+	}
+	bad := binenc.NewReader([]byte{8}, 7)
+	if bad.More() || bad.Rest() != "" {
+		t.Fatal("a Reader in error says it has more")
 	}
 }
