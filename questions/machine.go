@@ -44,16 +44,3 @@ func VerificationDefinition() challenge.Definition {
 		Lock:   EventLock,
 	}
 }
-
-// storedDefinition is the machine of long-lived records (catalogs,
-// enrollments): one state, replaced in place. The engine still gives them
-// compare-and-set saves and change logs.
-func storedDefinition(kind string) challenge.Definition {
-	return challenge.Definition{
-		Name:    kind,
-		Initial: "stored",
-		Transitions: []challenge.Transition{
-			{Event: "replace", From: []challenge.State{"stored"}, To: "stored"},
-		},
-	}
-}

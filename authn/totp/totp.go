@@ -43,7 +43,7 @@ type Options struct {
 // a lost race, or repeated after a lost answer, finds its own claim. It is
 // safe for concurrent use.
 type Factor struct {
-	used  *challenge.Engine
+	used  *challenge.Records
 	clock challenge.Clock
 	opts  otptotp.ValidateOpts
 	skew  int
@@ -68,16 +68,11 @@ func New(store challenge.Store, opts Options) (*Factor, error) {
 	if opts.Period < time.Second || (opts.Digits != 6 && opts.Digits != 8) || opts.Skew > 2 {
 		return nil, errors.New("totp: needs a period of 1s or more, 6 or 8 digits, and a skew of at most 2")
 	}
-	m, err := challenge.NewMachine(challenge.Definition{Name: UsedKind, Initial: "used",
-		Transitions: []challenge.Transition{{Event: "use", From: []challenge.State{"used"}, To: "used"}}})
+	used, err := challenge.NewRecords(store, UsedKind, opts.Clock)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("totp: %w", err)
 	}
-	eng, err := challenge.NewEngine(store, m, challenge.EngineOptions{Clock: opts.Clock})
-	if err != nil {
-		return nil, err
-	}
-	return &Factor{used: eng, clock: opts.Clock, skew: max(opts.Skew, 0), opts: otptotp.ValidateOpts{
+	return &Factor{used: used, clock: opts.Clock, skew: max(opts.Skew, 0), opts: otptotp.ValidateOpts{
 		Period: uint(opts.Period / time.Second), Digits: otp.Digits(opts.Digits), Algorithm: otp.AlgorithmSHA1}}, nil
 }
 
@@ -126,31 +121,26 @@ func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn
 // transaction txID, and reports false if it was not later than the last
 // (unless txID claimed that one itself).
 func (f *Factor) claim(ctx context.Context, userID, txID string, step int64) (bool, error) {
-	enc := encodeUsed(step, txID)
 	fresh := false
-	_, err := f.used.Step(ctx, userID, func(tx *challenge.Tx) error {
-		last, claimer, err := decodeUsed(tx.Data())
+	err := f.used.Update(ctx, userID, func(data []byte, found bool) ([]byte, error) {
+		fresh = false
+		if !found {
+			fresh = true
+			return encodeUsed(step, txID), nil
+		}
+		last, claimer, err := decodeUsed(data)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch {
 		case step > last:
 			fresh = true
-			tx.SetData(enc)
+			return encodeUsed(step, txID), nil
 		case step == last && claimer == txID && txID != "":
 			fresh = true // this transaction's own claim, asked again
-		default:
-			fresh = false
 		}
-		return nil
+		return nil, nil
 	})
-	if errors.Is(err, challenge.ErrNotFound) {
-		_, err = f.used.Create(ctx, challenge.Start{ID: userID, Data: enc})
-		if errors.Is(err, challenge.ErrAlreadyExists) { // a concurrent first use won; ask again
-			return f.claim(ctx, userID, txID, step)
-		}
-		return err == nil, err
-	}
 	return fresh, err
 }
 

@@ -1,0 +1,103 @@
+package questions
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// A business's catalog is kept as JSON in a record of CatalogKind, whose
+// ID is the business: an administrator writes it rarely, and each server
+// decodes it once per version of its bytes (catalogCache).
+
+// PutCatalog validates and stores a business's catalog, replacing any
+// previous one, and returns it as stored. Invalid catalogs get a *RuleError.
+func (s *Service) PutCatalog(ctx context.Context, businessID string, c Catalog) (*Catalog, error) {
+	if err := checkID("BusinessID", businessID); err != nil {
+		return nil, err
+	}
+	if vs := c.Validate(); len(vs) > 0 {
+		return nil, &RuleError{Violations: vs}
+	}
+	data, err := json.Marshal(c)
+	if err != nil {
+		return nil, fmt.Errorf("questions: encoding catalog: %w", err)
+	}
+	if err := s.catalogs.Put(ctx, businessID, "", data); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Catalog returns a business's catalog, or ErrUnknownBusiness. The
+// catalog is the caller's to change.
+func (s *Service) Catalog(ctx context.Context, businessID string) (*Catalog, error) {
+	c, err := s.catalog(ctx, businessID)
+	if err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+// catalog returns a business's catalog, shared: callers must not change it.
+// Every call reads the record (so a catalog stored by another server is
+// seen at once), but decodes it only when its bytes differ from those the
+// cached catalog was decoded from.
+func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, error) {
+	rec, err := s.catalogs.Get(ctx, businessID)
+	if errors.Is(err, challenge.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %.64q", ErrUnknownBusiness, businessID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c := s.decoded.get(businessID, rec.Data); c != nil {
+		return c, nil
+	}
+	c := new(Catalog)
+	if err := json.Unmarshal(rec.Data, c); err != nil {
+		return nil, fmt.Errorf("questions: corrupt catalog of %q: %w", businessID, err)
+	}
+	s.decoded.put(businessID, rec.Data, c)
+	return c, nil
+}
+
+// maxDecodedCatalogs bounds the cache of decoded catalogs; past it, the
+// cache starts over.
+const maxDecodedCatalogs = 1024
+
+// catalogCache keeps decoded catalogs with the bytes they were decoded
+// from. It is safe for concurrent use; the catalogs in it are never
+// changed.
+type catalogCache struct {
+	mu sync.RWMutex
+	m  map[string]decodedCatalog
+}
+
+type decodedCatalog struct {
+	raw []byte
+	cat *Catalog
+}
+
+func (c *catalogCache) get(business string, raw []byte) *Catalog {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if d, ok := c.m[business]; ok && bytes.Equal(d.raw, raw) {
+		return d.cat
+	}
+	return nil
+}
+
+func (c *catalogCache) put(business string, raw []byte, cat *Catalog) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxDecodedCatalogs {
+		c.m = make(map[string]decodedCatalog)
+	}
+	c.m[business] = decodedCatalog{raw: raw, cat: cat} // raw is the store's copy, ours alone
+}
