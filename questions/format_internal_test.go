@@ -1,7 +1,6 @@
 package questions
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/challengekit/challengekit/internal/binenc"
@@ -47,20 +46,10 @@ func TestCatalogFormat(t *testing.T) {
 	min3, max40, yes := 3, 40, true
 	chars := "-'"
 	formattest.Check(t, formattest.Format[Catalog]{
-		Dir: "testdata/catalog",
-		Ext: ".json",
-		Encode: func(c Catalog) []byte {
-			b, err := json.Marshal(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		},
-		Decode: func(b []byte) (Catalog, error) {
-			var c Catalog
-			err := json.Unmarshal(b, &c)
-			return c, err
-		},
+		Dir:    "testdata/catalog",
+		Ext:    ".json",
+		Encode: formattest.EncodeJSON[Catalog],
+		Decode: formattest.DecodeJSON[Catalog],
 		Golden: []Catalog{{RequiredAnswers: 2, Questions: []Question{
 			{ChallengeCode: "city", ChallengeQuestion: "What is the city of your birth?", MinimumLength: &min3, MaximumLength: &max40,
 				AllowedSpecialCharacters: &chars, IsCaseSensitive: &yes},

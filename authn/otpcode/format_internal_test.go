@@ -2,7 +2,6 @@ package otpcode
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -16,20 +15,10 @@ import (
 // there is nothing a later release's fields would need kept.
 func TestStateFormat(t *testing.T) {
 	formattest.Check(t, formattest.Format[codeState]{
-		Dir: "testdata/state",
-		Ext: ".json",
-		Encode: func(s codeState) []byte {
-			b, err := json.Marshal(s)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return b
-		},
-		Decode: func(b []byte) (codeState, error) {
-			var s codeState
-			err := json.Unmarshal(b, &s)
-			return s, err
-		},
+		Dir:    "testdata/state",
+		Ext:    ".json",
+		Encode: formattest.EncodeJSON[codeState],
+		Decode: formattest.DecodeJSON[codeState],
 		Golden: []codeState{{MAC: []byte{1, 2, 3, 4}, Expires: time.Date(2030, 1, 1, 12, 5, 0, 0, time.UTC)}},
 	})
 }

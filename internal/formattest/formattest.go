@@ -16,6 +16,7 @@ package formattest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -103,4 +104,21 @@ func Check[T any](t *testing.T, f Format[T]) {
 			}
 		})
 	}
+}
+
+// EncodeJSON and DecodeJSON are Encode and Decode for a format that is
+// JSON (encoding/json).
+func EncodeJSON[T any](v T) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("formattest: %T does not encode: %v", v, err))
+	}
+	return b
+}
+
+// DecodeJSON: see EncodeJSON.
+func DecodeJSON[T any](b []byte) (T, error) {
+	var v T
+	err := json.Unmarshal(b, &v)
+	return v, err
 }
