@@ -11,6 +11,7 @@ import (
 	"github.com/challengekit/challengekit/authn/otpcode"
 	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/questions"
 )
 
 func (f *fixture) attempts(t *testing.T, id string) int {
@@ -215,8 +216,8 @@ func TestAnotherAgentsExpiredTransactionIsNotFound(t *testing.T) {
 }
 
 // TestResetLimitsForgivesEveryFactorsFailures: ChallengeKBA's wrong answers
-// count against the user in the transactions and in their security-question
-// verifications; ResetLimits forgives both.
+// count against the user's security answers, a budget the factor shares
+// with package questions; authn's ResetLimits forgives it too.
 func TestResetLimitsForgivesEveryFactorsFailures(t *testing.T) {
 	f := newLimitedFixture(t, authn.Options{}, challenge.Limits{SubjectFailures: challenge.Rate{Events: 2, Per: 24 * time.Hour}})
 	ctx := context.Background()
@@ -237,5 +238,32 @@ func TestResetLimitsForgivesEveryFactorsFailures(t *testing.T) {
 	}
 	if r, err := guess(); err != nil || !r.Wrong {
 		t.Fatalf("after ResetLimits: %+v, %v; want the answer checked", r, err)
+	}
+}
+
+// TestSecurityAnswersHaveOneBudgetWhicheverChallengeAsks: wrong answers to
+// alice's security questions through ChallengeKBA spend the budget her
+// questions' own verifications are held to, and the other way round.
+func TestSecurityAnswersHaveOneBudgetWhicheverChallengeAsks(t *testing.T) {
+	f := newLimitedFixture(t, authn.Options{}, challenge.Limits{SubjectFailures: challenge.Rate{Events: 2, Per: 24 * time.Hour}})
+	ctx := context.Background()
+	r := f.init(t, f.begin(t, "alice"), kba.Key)
+	if w, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "not the answer"); err != nil || !w.Wrong {
+		t.Fatalf("a wrong answer through ChallengeKBA: %+v, %v", w, err)
+	}
+	v, err := f.qs.StartVerification(ctx, akanaAlice, challenge.Origin{Caller: "app", Source: "ip:203.0.113.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.qs.Answer(ctx, v.ID, "not the answer"); !errors.Is(err, questions.ErrWrongAnswer) {
+		t.Fatalf("a wrong answer to her verification: %v; want ErrWrongAnswer", err)
+	}
+	// Two failures in all: the cap is reached for both kinds of challenge.
+	if _, err := f.qs.Answer(ctx, v.ID, "not the answer"); !errors.Is(err, challenge.ErrThrottled) {
+		t.Fatalf("a third answer to her verification: %v; want ErrThrottled", err)
+	}
+	r = f.init(t, f.begin(t, "alice"), kba.Key)
+	if _, err := f.svc.Validate(ctx, agent, r.CorrelationID, r.Nonce, "not the answer"); !errors.Is(err, challenge.ErrThrottled) {
+		t.Fatalf("a third answer through ChallengeKBA: %v; want ErrThrottled", err)
 	}
 }

@@ -56,6 +56,7 @@ func (o *outbox) lastCode() string {
 
 type fixture struct {
 	svc   *authn.Service
+	qs    *questions.Service
 	store *challenge.MemoryStore
 	clock *challengetest.FakeClock
 	box   *outbox
@@ -140,6 +141,7 @@ func buildFixture(t testing.TB, opts authn.Options, level zerolog.Level, limits 
 		"erin":  {{FactorKey: kba.Key, Subject: "erin.acmepaymentscorp"}}, // registered, never enrolled
 	})
 	opts.Engine.Clock, opts.Engine.Logger = f.clock, logger
+	f.qs = qs
 	f.svc, err = authn.NewService(store, registry, []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor}, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/adapters/psd2http"
 	"github.com/challengekit/challengekit/adapters/redisstore"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/psd2"
@@ -56,11 +56,11 @@ func server(client redis.UniversalClient) (*httptest.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := httpapi.NewPSD2Tokens(map[string][]string{"acme": {"fleet-partner-token"}}, []string{"fleet-bank-token"})
+	auth, err := psd2http.NewTokens(map[string][]string{"acme": {"fleet-partner-token"}}, []string{"fleet-bank-token"})
 	if err != nil {
 		return nil, err
 	}
-	h, err := httpapi.NewPSD2(svc, auth, httpapi.PSD2Options{})
+	h, err := psd2http.New(svc, auth, psd2http.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/adapters/questionshttp"
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -35,7 +35,7 @@ type config struct {
 	demoLoadUsers     int    // authn users load-0 … for load tests
 	otpKey            []byte // nil: drawn at start
 	limits            challenge.Limits
-	clientAddress     httpapi.ClientAddress
+	clientAddress     questionshttp.ClientAddress
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
 }
 

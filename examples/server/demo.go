@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/adapters/questionshttp"
 	"github.com/challengekit/challengekit/psd2"
 	"github.com/challengekit/challengekit/questions"
 )
@@ -33,10 +33,10 @@ var demoAccounts = []psd2.Account{
 	{IBAN: "GB33BUKB20201555555555", Owner: "p-carol", Partner: "globex"},
 }
 
-var demoSessions = []httpapi.Session{
-	{Token: "TokenID=alice-demo", CSRFToken: "csrf-alice-demo", Caller: httpapi.QuestionsCaller{UserID: demoAlice}},
-	{Token: "TokenID=bob-demo", CSRFToken: "csrf-bob-demo", Caller: httpapi.QuestionsCaller{UserID: demoBob}},
-	{Token: "TokenID=admin-demo", CSRFToken: "csrf-admin-demo", Caller: httpapi.QuestionsCaller{UserID: demoAdmin, SiteAdmin: true}},
+var demoSessions = []questionshttp.Session{
+	{Token: "TokenID=alice-demo", CSRFToken: "csrf-alice-demo", Caller: questionshttp.Caller{UserID: demoAlice}},
+	{Token: "TokenID=bob-demo", CSRFToken: "csrf-bob-demo", Caller: questionshttp.Caller{UserID: demoBob}},
+	{Token: "TokenID=admin-demo", CSRFToken: "csrf-admin-demo", Caller: questionshttp.Caller{UserID: demoAdmin, SiteAdmin: true}},
 }
 
 // seedQuestions stores the demo business's catalog and alice's answers.

@@ -11,7 +11,10 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/challengekit/challengekit/adapters/authnhttp"
 	"github.com/challengekit/challengekit/adapters/httpapi"
+	"github.com/challengekit/challengekit/adapters/psd2http"
+	"github.com/challengekit/challengekit/adapters/questionshttp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/psd2"
 	"github.com/challengekit/challengekit/questions"
@@ -100,11 +103,11 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	if err != nil {
 		return nil, err
 	}
-	auth, err := httpapi.NewPSD2Tokens(demoPartnerTokens, []string{demoBankToken})
+	auth, err := psd2http.NewTokens(demoPartnerTokens, []string{demoBankToken})
 	if err != nil {
 		return nil, err
 	}
-	psd2Handler, err := httpapi.NewPSD2(psd2Svc, auth, httpapi.PSD2Options{Logger: log})
+	psd2Handler, err := psd2http.New(psd2Svc, auth, psd2http.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -115,11 +118,11 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	if err := seedQuestions(ctx, questionsSvc); err != nil {
 		return nil, err
 	}
-	sessions, err := httpapi.NewCookieSessions(demoBusiness, demoSessions)
+	sessions, err := questionshttp.NewCookieSessions(demoBusiness, demoSessions)
 	if err != nil {
 		return nil, err
 	}
-	questionsHandler, err := httpapi.NewQuestions(questionsSvc, sessions, httpapi.QuestionsOptions{Logger: log, ClientAddress: cfg.clientAddress})
+	questionsHandler, err := questionshttp.New(questionsSvc, sessions, questionshttp.Options{Logger: log, ClientAddress: cfg.clientAddress})
 	if err != nil {
 		return nil, err
 	}
@@ -127,21 +130,18 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	if err != nil {
 		return nil, err
 	}
-	agents, err := httpapi.NewStaticAgents(map[string]string{demoAgentID: demoAgentSecret})
+	agents, err := authnhttp.NewStaticAgents(map[string]string{demoAgentID: demoAgentSecret})
 	if err != nil {
 		return nil, err
 	}
-	authnHandler, err := httpapi.NewAuthn(authnSvc, agents, httpapi.AuthnOptions{Logger: log})
+	authnHandler, err := authnhttp.New(authnSvc, agents, authnhttp.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	psd2Handler.Register(mux)
-	questionsHandler.Register(mux)
-	authnHandler.Register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
-	return httpapi.StrictPaths(mux, psd2Handler, authnHandler, questionsHandler), nil
+	return httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler}), nil
 }

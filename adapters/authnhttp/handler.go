@@ -1,0 +1,341 @@
+package authnhttp
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/adapters/internal/httpkit"
+	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// DefaultMaxBodyBytes bounds request bodies when Options leaves
+// MaxBodyBytes zero. Challenge requests are a few hundred bytes.
+const DefaultMaxBodyBytes = httpkit.DefaultMaxBodyBytes
+
+// Options tunes a [Handler]. The zero value is ready to use.
+type Options struct {
+	// Logger receives one line per refused request, with its cause. The
+	// zero value logs nothing. Nonces, answers and secrets are never logged.
+	Logger zerolog.Logger
+	// MaxBodyBytes bounds request bodies; zero means DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+// Handler serves the factor-transaction endpoints (api/openapi.yaml) in JSON and
+// XML. It is safe for concurrent use.
+type Handler struct {
+	svc      *authn.Service
+	agents   Agents
+	log      zerolog.Logger
+	maxBody  int64
+	validate *validator.Validate
+}
+
+// New returns the factor-transaction handlers for svc, authenticating
+// agents with agents.
+func New(svc *authn.Service, agents Agents, opts Options) (*Handler, error) {
+	if svc == nil || agents == nil {
+		return nil, errors.New("authnhttp: New needs a service and an agent authenticator")
+	}
+	maxBody, err := httpkit.BodyLimit(opts.MaxBodyBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{svc: svc, agents: agents, log: opts.Logger, maxBody: maxBody, validate: httpkit.NewValidator()}, nil
+}
+
+const pathPrefix = "/authn/v1"
+
+// mediaTypes are the media types the endpoints read and write.
+var mediaTypes = []string{"application/json", "application/xml"}
+
+// Register mounts the endpoints on mux:
+//
+//	POST /authn/v1   begin a transaction
+//	PUT  /authn/v1   Init, Validate or Finalize it
+//
+// Both take HTTP Basic agent credentials (POST also clientInfo); other
+// methods are answered 405 in the error body.
+func (h *Handler) Register(mux *http.ServeMux) {
+	rt := httpkit.NewRoutes(mux)
+	rt.Handle(http.MethodPost, pathPrefix, httpkit.Guard(&h.log, h.fail, h.begin))
+	rt.Handle(http.MethodPut, pathPrefix, httpkit.Guard(&h.log, h.fail, h.update))
+	rt.RefuseOtherMethods(h.refuse)
+	mux.Handle(pathPrefix+"/", h.refuse(httpkit.ErrNoSuchPath))
+}
+
+// Strict wraps next, a server's root handler, so that a path under
+// /authn/v1 spelled otherwise than the API spells it ("/AUTHN/v1", a
+// trailing slash, "//") answers the API's own 404 in its envelope, where
+// net/http's ServeMux would redirect or answer in plain text.
+func (h *Handler) Strict(next http.Handler) http.Handler {
+	return httpkit.StrictPaths(next, func(p string) (bool, bool) { return httpkit.UnderPrefix(p, pathPrefix) },
+		h.refuse(httpkit.ErrNoSuchPath))
+}
+
+// refuse answers every request with err.
+func (h *Handler) refuse(err error) http.Handler {
+	return httpkit.Guard(&h.log, h.fail, func(http.ResponseWriter, *http.Request) error { return err })
+}
+
+type clientInfo struct {
+	ClientID     string `json:"clientId" xml:"clientId"`
+	ClientSecret string `json:"clientSecret" xml:"clientSecret"`
+	Ctype        string `json:"ctype" xml:"ctype"`
+}
+
+type postRequest struct {
+	ClientInfo *clientInfo `json:"clientInfo" xml:"clientInfo"`
+	UserInfo   *struct {
+		UserID  string `json:"userId" xml:"userId" validate:"max=256"`
+		GroupID string `json:"groupId" xml:"groupId" validate:"max=256"`
+	} `json:"userInfo" xml:"userInfo"`
+	// Context is the original's UserContext; of it, only the end user's
+	// address is read (the source the Limiter budgets).
+	Context *struct {
+		IPAddress string `json:"ipAddress" xml:"ipAddress" validate:"max=64"`
+	} `json:"context" xml:"context"`
+	TimeToLiveInSec *int64 `json:"timeToLiveInSec" xml:"timeToLiveInSec"`
+}
+
+type putRequest struct {
+	CorrelationID string `json:"correlationId" xml:"correlationId" validate:"required,max=128"`
+	ChallengeOp   string `json:"challengeop" xml:"challengeop" validate:"required,oneof=Init Validate Finalize"`
+	Nonce         string `json:"nonce" xml:"nonce" validate:"required_unless=ChallengeOp Init,max=128"`
+	ChallengeData *struct {
+		FactorKey        string `json:"factorKey" xml:"factorKey" validate:"required,max=64"`
+		FactorAttributes []struct {
+			Name  string `json:"name" xml:"name"`
+			Value string `json:"value" xml:"value"`
+		} `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
+	} `json:"challengedata" xml:"challengedata" validate:"required_if=ChallengeOp Init"`
+	ChallengeAnswer       string `json:"challengeAnswer" xml:"challengeAnswer" validate:"required_if=ChallengeOp Validate,max=1024"`
+	ChallengeResult       string `json:"challengeResult" xml:"challengeResult" validate:"required_if=ChallengeOp Finalize,omitempty,oneof=Success Error Failure"`
+	ChallengeResultReason string `json:"challengeResultReason" xml:"challengeResultReason" validate:"max=64"`
+}
+
+// wireResponse is UpdateAuthnResponse on the wire.
+type wireResponse struct {
+	XMLName       xml.Name        `json:"-" xml:"UpdateAuthnResponse"`
+	CorrelationID string          `json:"correlationId" xml:"correlationId"`
+	Nonce         string          `json:"nonce" xml:"nonce"`
+	StatusInfo    statusInfo      `json:"statusInfo" xml:"statusInfo"`
+	ChallengeInfo []challengeInfo `json:"challengeInfo" xml:"challengeInfo"`
+	Cookies       []string        `json:"cookies" xml:"cookies"`
+	RequestParams []string        `json:"requestParams" xml:"requestParams"`
+}
+
+type challengeInfo struct {
+	FactorContext struct {
+		FactorKey string `json:"factorKey" xml:"factorKey"`
+		Passive   bool   `json:"passive" xml:"passive"`
+	} `json:"factorContext" xml:"factorContext"`
+	ChallengeAttrMap []keyValue `json:"challengeAttrMap" xml:"challengeAttrMap"`
+	Prompts          []keyValue `json:"prompts" xml:"prompts"`
+}
+
+type keyValue struct {
+	Key   string `json:"key" xml:"key"`
+	Value string `json:"value" xml:"value"`
+}
+
+// The seven statuses of statusInfo.status.
+const (
+	statusAuthenticated         = "authenticated"
+	statusPendingVerification   = "pending verification"
+	statusPendingIdentification = "pending identification"
+	statusFailed                = "failed"
+	statusError                 = "error"
+	statusMissingRegistration   = "missing registration"
+	statusChallengeBlocked      = "challenge blocked"
+)
+
+// wireStatus is the one place that words a transaction for the wire:
+// statusInfo's status, code and message.
+func wireStatus(r *authn.Response) (status, code, message string) {
+	switch r.State {
+	case authn.StateCreated:
+		switch {
+		case !r.Known:
+			status, code = statusPendingIdentification, "AUTHN_UNKNOWN_USER"
+		case !r.Registered:
+			status, code = statusMissingRegistration, "AUTHN_NOT_REGISTERED"
+		default:
+			status, code = statusPendingVerification, "AUTHN_PENDING"
+		}
+	case authn.StateInitiated, authn.StateValidated:
+		status, code = statusPendingVerification, "AUTHN_PENDING"
+	case authn.StateAuthenticated:
+		status, code = statusAuthenticated, "AUTHN_SUCCESS"
+	case authn.StateFailed:
+		status, code = statusFailed, "AUTHN_FAILED"
+	case authn.StateBlocked:
+		status, code = statusChallengeBlocked, "AUTHN_BLOCKED"
+	case authn.StateExpired:
+		status, code = statusFailed, "expired"
+	default: // StateError, and anything a newer version may store
+		status, code = statusError, "AUTHN_ERROR"
+	}
+	switch {
+	case r.State == authn.StateBlocked:
+		message = messages[status]
+	case r.Wrong:
+		message = fmt.Sprintf("The answer is not correct. %d attempts left.", r.Remaining)
+	case r.Reason != "":
+		message = string(r.Reason)
+	default:
+		message = messages[status]
+	}
+	return status, code, message
+}
+
+var messages = map[string]string{
+	statusAuthenticated:         "The user is authenticated.",
+	statusPendingVerification:   "Waiting for the user to complete a factor.",
+	statusPendingIdentification: "The user is not known.",
+	statusFailed:                "The authentication failed.",
+	statusError:                 "The authentication ended in error.",
+	statusMissingRegistration:   "The user has no registered factor.",
+	statusChallengeBlocked:      "Too many wrong answers; the transaction is blocked.",
+}
+
+func wire(r *authn.Response) wireResponse {
+	status, code, message := wireStatus(r)
+	out := wireResponse{CorrelationID: r.CorrelationID, Nonce: r.Nonce,
+		StatusInfo:    statusInfo{Code: code, Message: message, Status: status},
+		ChallengeInfo: []challengeInfo{}, Cookies: []string{}, RequestParams: []string{}}
+	kvs := func(in []authn.KeyValue) []keyValue {
+		out := make([]keyValue, len(in))
+		for i, kv := range in {
+			out[i] = keyValue(kv)
+		}
+		return out
+	}
+	for _, c := range r.Challenges {
+		var ci challengeInfo
+		ci.FactorContext.FactorKey, ci.FactorContext.Passive = c.FactorKey, c.Passive
+		ci.ChallengeAttrMap, ci.Prompts = kvs(c.Attributes), kvs(c.Prompts)
+		out.ChallengeInfo = append(out.ChallengeInfo, ci)
+	}
+	return out
+}
+
+// agent returns the agent's client ID after checking its credentials:
+// HTTP Basic, or (POST only) clientInfo.
+func (h *Handler) agent(r *http.Request, info *clientInfo) (string, error) {
+	id, secret, ok := r.BasicAuth()
+	if !ok && info != nil && info.ClientID != "" {
+		id, secret, ok = info.ClientID, info.ClientSecret, true
+	}
+	switch {
+	case !ok && r.Header.Get("Authorization") != "":
+		return "", ErrBadCredentials
+	case !ok:
+		return "", ErrNoCredentials
+	case !h.agents.AuthenticateAgent(id, secret):
+		return "", ErrBadCredentials
+	}
+	return id, nil
+}
+
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst any) error {
+	if _, err := httpkit.ResponseMediaType(r, mediaTypes); err != nil {
+		return err
+	}
+	mt, err := httpkit.RequestMediaType(r, mediaTypes)
+	if err != nil {
+		return err
+	}
+	if err := httpkit.DecodeBody(w, r, mt, h.maxBody, dst); err != nil {
+		return err
+	}
+	if err := h.validate.Struct(dst); err != nil {
+		return httpkit.ValidationError(err)
+	}
+	return nil
+}
+
+func (h *Handler) write(w http.ResponseWriter, r *http.Request, resp *authn.Response) error {
+	mt, err := httpkit.ResponseMediaType(r, mediaTypes)
+	if err != nil {
+		return err
+	}
+	return httpkit.WriteAs(w, mt, http.StatusOK, wire(resp))
+}
+
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
+	var req postRequest
+	if err := h.read(w, r, &req); err != nil {
+		if _, authErr := h.agent(r, nil); authErr != nil {
+			return authErr // unauthenticated callers learn nothing about their body
+		}
+		return err
+	}
+	agent, err := h.agent(r, req.ClientInfo)
+	if err != nil {
+		return err
+	}
+	in := authn.BeginRequest{ClientID: agent}
+	if ttl := req.TimeToLiveInSec; ttl != nil {
+		// Range-checked before it becomes a Duration, which would wrap.
+		if maxTTL := int64(h.svc.MaxTTL() / time.Second); *ttl < 1 || *ttl > maxTTL {
+			return &challenge.FieldError{Field: "timeToLiveInSec", Message: fmt.Sprintf("must be between 1 and %d", maxTTL)}
+		}
+		in.TTL = time.Duration(*ttl) * time.Second
+	}
+	if req.UserInfo != nil {
+		in.UserID, in.GroupID = req.UserInfo.UserID, req.UserInfo.GroupID
+	}
+	if req.Context != nil && req.Context.IPAddress != "" {
+		addr, err := netip.ParseAddr(req.Context.IPAddress)
+		if err != nil {
+			return &challenge.FieldError{Field: "context.ipAddress", Message: "is not an IP address"}
+		}
+		in.Source = httpkit.SourceOf(addr)
+	}
+	resp, err := h.svc.Begin(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	return h.write(w, r, resp)
+}
+
+func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
+	agent, err := h.agent(r, nil)
+	if err != nil {
+		return err
+	}
+	var req putRequest
+	if err := h.read(w, r, &req); err != nil {
+		return err
+	}
+	var resp *authn.Response
+	ctx, id := r.Context(), req.CorrelationID
+	switch req.ChallengeOp {
+	case "Init":
+		attrs := make([]authn.KeyValue, len(req.ChallengeData.FactorAttributes))
+		for i, a := range req.ChallengeData.FactorAttributes {
+			attrs[i] = authn.KeyValue{Key: a.Name, Value: a.Value}
+		}
+		resp, err = h.svc.Init(ctx, agent, id, req.Nonce, req.ChallengeData.FactorKey, attrs)
+	case "Validate":
+		resp, err = h.svc.Validate(ctx, agent, id, req.Nonce, req.ChallengeAnswer)
+	default:
+		resp, err = h.svc.Finalize(ctx, agent, id, req.Nonce, authn.Result(req.ChallengeResult), authn.Reason(req.ChallengeResultReason))
+	}
+	if errors.Is(err, challenge.ErrExpired) {
+		return &expiredError{correlationID: id, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	return h.write(w, r, resp)
+}
