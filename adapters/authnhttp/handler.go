@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"time"
@@ -95,31 +96,31 @@ type clientInfo struct {
 type postRequest struct {
 	ClientInfo *clientInfo `json:"clientInfo" xml:"clientInfo"`
 	UserInfo   *struct {
-		UserID  string `json:"userId" xml:"userId" validate:"max=256"`
-		GroupID string `json:"groupId" xml:"groupId" validate:"max=256"`
+		UserID  string `json:"userId" xml:"userId" validate:"maxbytes=256"`
+		GroupID string `json:"groupId" xml:"groupId" validate:"maxbytes=256"`
 	} `json:"userInfo" xml:"userInfo"`
 	// Context is the original's UserContext; of it, only the end user's
 	// address is read (the source the Limiter budgets).
 	Context *struct {
-		IPAddress string `json:"ipAddress" xml:"ipAddress" validate:"max=64"`
+		IPAddress string `json:"ipAddress" xml:"ipAddress" validate:"maxbytes=64"`
 	} `json:"context" xml:"context"`
 	TimeToLiveInSec *int64 `json:"timeToLiveInSec" xml:"timeToLiveInSec"`
 }
 
 type putRequest struct {
-	CorrelationID string `json:"correlationId" xml:"correlationId" validate:"required,max=128"`
+	CorrelationID string `json:"correlationId" xml:"correlationId" validate:"required,maxbytes=128"`
 	ChallengeOp   string `json:"challengeop" xml:"challengeop" validate:"required,oneof=Init Validate Finalize"`
-	Nonce         string `json:"nonce" xml:"nonce" validate:"required_unless=ChallengeOp Init,max=128"`
+	Nonce         string `json:"nonce" xml:"nonce" validate:"required_unless=ChallengeOp Init,maxbytes=128"`
 	ChallengeData *struct {
-		FactorKey        string `json:"factorKey" xml:"factorKey" validate:"required,max=64"`
+		FactorKey        string `json:"factorKey" xml:"factorKey" validate:"required,maxbytes=64"`
 		FactorAttributes []struct {
 			Name  string `json:"name" xml:"name"`
 			Value string `json:"value" xml:"value"`
 		} `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
 	} `json:"challengedata" xml:"challengedata" validate:"required_if=ChallengeOp Init"`
-	ChallengeAnswer       string `json:"challengeAnswer" xml:"challengeAnswer" validate:"required_if=ChallengeOp Validate,max=1024"`
+	ChallengeAnswer       string `json:"challengeAnswer" xml:"challengeAnswer" validate:"required_if=ChallengeOp Validate,maxbytes=1024"`
 	ChallengeResult       string `json:"challengeResult" xml:"challengeResult" validate:"required_if=ChallengeOp Finalize,omitempty,oneof=Success Error Failure"`
-	ChallengeResultReason string `json:"challengeResultReason" xml:"challengeResultReason" validate:"max=64"`
+	ChallengeResultReason string `json:"challengeResultReason" xml:"challengeResultReason" validate:"maxbytes=64"`
 }
 
 // wireResponse is UpdateAuthnResponse on the wire.
@@ -285,11 +286,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := authn.BeginRequest{ClientID: agent}
 	if ttl := req.TimeToLiveInSec; ttl != nil {
-		// Range-checked before it becomes a Duration, which would wrap.
-		if maxTTL := int64(h.svc.MaxTTL() / time.Second); *ttl < 1 || *ttl > maxTTL {
-			return &challenge.FieldError{Field: "timeToLiveInSec", Message: fmt.Sprintf("must be between 1 and %d", maxTTL)}
-		}
-		in.TTL = time.Duration(*ttl) * time.Second
+		in.TTL = seconds(*ttl)
 	}
 	if req.UserInfo != nil {
 		in.UserID, in.GroupID = req.UserInfo.UserID, req.UserInfo.GroupID
@@ -338,4 +335,19 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return h.write(w, r, resp)
+}
+
+// seconds converts timeToLiveInSec to a Duration without wrapping: the
+// range is authn's rule, which Begin checks, so the conversion only keeps
+// every value out of range on its own side. The wire has no zero TTL (an
+// absent one is the default), so zero and below become a negative
+// Duration, and what would overflow the longest one.
+func seconds(n int64) time.Duration {
+	switch {
+	case n <= 0:
+		return -1
+	case n > math.MaxInt64/int64(time.Second):
+		return math.MaxInt64
+	}
+	return time.Duration(n) * time.Second
 }

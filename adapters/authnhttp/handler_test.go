@@ -227,6 +227,12 @@ func TestAuthnRequestErrors(t *testing.T) {
 	bad(e.send("POST", `{}`, "Content-Type", "text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json or application/xml.")
 	bad(e.send("POST", `{}`, "Accept", "text/html"), 406, "NOT_ACCEPTABLE", "Accept must allow application/json or application/xml.")
 	bad(e.send("DELETE", ``), 405, "METHOD_NOT_ALLOWED", "The method is not allowed on this resource.")
+	// Lengths count bytes: 100 characters of three bytes each are too long.
+	bad(e.send("POST", `{"userInfo":{"userId":"`+strings.Repeat("€", 100)+`"}}`), 400, "INVALID_REQUEST", "userInfo.userId: must be at most 256 bytes")
+	// The TTL's range is authn's rule, whatever the number.
+	for _, ttl := range []string{"0", "-5", "3601", "18446744074", "9223372036854775807"} {
+		bad(e.send("POST", `{"userInfo":{"userId":"alice"},"timeToLiveInSec":`+ttl+`}`), 400, "INVALID_REQUEST", "timeToLiveInSec: must be between 1 and 3600")
+	}
 	// The latest nonce survived every refusal, and still finalizes once.
 	e.want(e.put(r, `"challengeop":"Finalize","challengeResult":"Success"`), 200, "authenticated", "AUTHN_SUCCESS")
 }

@@ -2,7 +2,6 @@ package psd2http
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -51,14 +50,7 @@ func New(svc *psd2.Service, auth Authenticator, opts Options) (*Handler, error) 
 	if err != nil {
 		return nil, err
 	}
-	v := httpkit.NewValidator()
-	if err := v.RegisterValidation("iban", func(fl validator.FieldLevel) bool {
-		_, ok := psd2.NormalizeIBAN(fl.Field().String())
-		return ok
-	}); err != nil {
-		return nil, fmt.Errorf("psd2http: %w", err)
-	}
-	return &Handler{svc: svc, auth: auth, log: opts.Logger, maxBody: maxBody, wrapped: opts.WrappedErrors, validate: v}, nil
+	return &Handler{svc: svc, auth: auth, log: opts.Logger, maxBody: maxBody, wrapped: opts.WrappedErrors, validate: httpkit.NewValidator()}, nil
 }
 
 const (
@@ -133,15 +125,18 @@ func (h *Handler) refuse(err error) func(http.ResponseWriter, *http.Request, Cal
 	return func(http.ResponseWriter, *http.Request, Caller) error { return err }
 }
 
+// The request structs check shape only: which fields are required, and
+// which values an enumerated one takes. What makes an IBAN or a text field
+// valid is psd2's rule, checked by the service.
 type createRequest struct {
-	IBAN    string `json:"iban" validate:"required,iban"`
-	TPPName string `json:"tpp_name" validate:"required,max=255"`
-	TPPID   string `json:"tpp_id" validate:"max=255"`
-	Scope   string `json:"scope" validate:"max=255"`
+	IBAN    string `json:"iban" validate:"required"`
+	TPPName string `json:"tpp_name" validate:"required"`
+	TPPID   string `json:"tpp_id"`
+	Scope   string `json:"scope"`
 }
 
 type patchRequest struct {
-	PersonID string `json:"person_id" validate:"required,max=255"`
+	PersonID string `json:"person_id" validate:"required"`
 }
 
 type secondFactorRequest struct {

@@ -278,7 +278,10 @@ func TestPSD2RequestErrors(t *testing.T) {
 	invalid(`{"person_id":`, "Request body is not valid JSON.")
 	invalid(`[1,2]`, "Request body must be a JSON object.")
 	invalid(`{"person_id":"p-alice"} {"person_id":"p-bob"}`, "Request body must hold one JSON object and nothing after it.")
-	invalid(`{"person_id":"`+strings.Repeat("x", 256)+`"}`, "person_id must be at most 255 characters")
+	invalid(`{"person_id":"`+strings.Repeat("x", 256)+`"}`, "person_id is longer than 255 bytes")
+	// Lengths count bytes, as psd2 does, and psd2 alone says so: 128
+	// characters of three bytes each are too long.
+	invalid(`{"person_id":"`+strings.Repeat("€", 128)+`"}`, "person_id is longer than 255 bytes")
 	e.wantError(e.call("PATCH", path, partner, `{"person_id":"p-alice"}`, "Content-Type", "text/plain"),
 		415, "unsupported_media_type", "Unsupported Media Type", "Content-Type must be application/json.")
 	e.wantError(e.call("PATCH", path, partner, `{"person_id":"`+strings.Repeat("x", psd2http.DefaultMaxBodyBytes)+`"}`),

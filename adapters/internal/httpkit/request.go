@@ -55,7 +55,11 @@ func Sentence(fe *challenge.FieldError) string {
 	return fe.Field + " " + fe.Message
 }
 
-// NewValidator returns a validator that names fields by their JSON names.
+// NewValidator returns a validator that names fields by their JSON names,
+// with one tag of its own: maxbytes=N, a string of at most N bytes.
+// Lengths in tags count bytes, as the stores and the flows do; a tag only
+// checks a request's shape, and a rule a flow owns (an IBAN, an answer's
+// length, a TTL's range) is left to the flow.
 func NewValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
@@ -65,6 +69,13 @@ func NewValidator() *validator.Validate {
 		}
 		return name
 	})
+	err := v.RegisterValidation("maxbytes", func(fl validator.FieldLevel) bool {
+		n, err := strconv.Atoi(fl.Param())
+		return err == nil && fl.Field().Kind() == reflect.String && fl.Field().Len() <= n
+	})
+	if err != nil {
+		panic(err) // only a bad tag name fails, and "maxbytes" is not one
+	}
 	return v
 }
 
@@ -120,12 +131,12 @@ func ValidationError(err error) error {
 	switch fe.Tag() {
 	case "required", "required_if", "required_unless":
 		msg = "is required"
+	case "maxbytes":
+		msg = "must be at most " + fe.Param() + " bytes"
 	case "max":
-		msg = "must be at most " + fe.Param() + " characters"
+		msg = "must have at most " + fe.Param() + " entries"
 	case "oneof":
 		msg = "must be one of " + fe.Param()
-	case "iban":
-		msg = "is not a valid IBAN"
 	default:
 		msg = "is invalid (" + fe.Tag() + ")"
 	}
