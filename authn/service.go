@@ -4,10 +4,12 @@
 // Finalize. Every response carries a fresh single-use nonce that the next
 // request must present.
 //
-// Built-in factors: ChallengeOMATOTP (TOTP), ChallengeEmail and
-// ChallengeSMS (one-time codes through a Sender), ChallengeKBA (security
-// questions) and ChallengeOMAPUSH (push through a Notifier). The package
-// knows nothing of HTTP; adapters/httpapi serves it.
+// The factors are packages of their own, written to the contract on
+// [Factor]: authn/totp (ChallengeOMATOTP), authn/otpcode (ChallengeEmail,
+// ChallengeSMS), authn/kba (ChallengeKBA: security questions) and
+// authn/push (ChallengeOMAPUSH); authn/factortest checks any factor. The
+// package answers domain values and knows nothing of HTTP;
+// adapters/authnhttp serves it.
 package authn
 
 import (

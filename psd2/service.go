@@ -12,7 +12,7 @@
 // Partners are tenants: a challenge belongs to the partner whose customer
 // holds the account, and to every other partner it does not exist.
 //
-// The package knows nothing of HTTP; adapters/httpapi serves it.
+// The package knows nothing of HTTP; adapters/psd2http serves it.
 package psd2
 
 import (

@@ -3,7 +3,7 @@
 // answer constraints, users' enrollments stored only as argon2id hashes, and
 // a verification challenge that asks a random subset of a user's questions.
 //
-// The package knows nothing of HTTP; adapters/httpapi serves it.
+// The package knows nothing of HTTP; adapters/questionshttp serves it.
 package questions
 
 import (

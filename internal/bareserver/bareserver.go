@@ -1,5 +1,5 @@
 // Package bareserver is the ceiling the endpoints are measured against:
-// plain net/http on the same routes as adapters/httpapi, decoding each
+// plain net/http on the same routes as the HTTP adapters, decoding each
 // request into a struct of the same fields and encoding an answer of the
 // same shape, with nothing in between: no authentication, validation,
 // state, store or logs. Only the security-question PUT does more: it
@@ -8,7 +8,7 @@
 // endpoint's and no server can skip it.
 //
 // cmd/challengeload serves it as a process of its own; the handler
-// benchmarks of adapters/httpapi call it in-process. A test of
+// benchmarks of the HTTP adapters call it in-process. A test of
 // cmd/challengeload checks that it answers every step of every load
 // scenario with the same fields as examples/server.
 package bareserver
