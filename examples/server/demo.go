@@ -100,6 +100,8 @@ Factor transactions, transactions live %v
   alice: ChallengeOMATOTP (base32 secret %s; go run ./examples/totp %s)
          ChallengeKBA (her security answers above)
   bob:   ChallengeEmail (bob@example.com; codes are %s)
+  carol: known, no factor registered (missing registration)
+  dave:  ChallengeOMAPUSH only (the demo notifier logs "push sent"; Finalize reports the outcome)
 `, cfg.authnTTL, demoAgentID, demoAgentSecret, demoTOTPSecret, demoTOTPSecret, outbox)
 	if cfg.demoLoadUsers > 0 {
 		fmt.Fprintf(w, "  load-0 … load-%d: ChallengeOMATOTP on alice's secret, for load tests\n", cfg.demoLoadUsers-1)

@@ -31,8 +31,8 @@ const (
 // maxDemoLoadUsers bounds -demo-load-users.
 const maxDemoLoadUsers = 10_000_000
 
-// demoRegistry holds alice and bob, and loadUsers more users load-0 … for
-// load tests.
+// demoRegistry holds alice, bob, carol (known, without a factor) and dave
+// (push only), and loadUsers more users load-0 … for load tests.
 func demoRegistry(loadUsers int) authn.Registry {
 	return demoUsers{
 		named: authn.NewMemoryRegistry(map[string][]authn.Registration{
@@ -40,7 +40,9 @@ func demoRegistry(loadUsers int) authn.Registry {
 				{FactorKey: totp.Key, Secret: demoTOTPSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}},
 				{FactorKey: kba.Key, Subject: demoAlice},
 			},
-			"bob": {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
+			"bob":   {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
+			"carol": nil,
+			"dave":  {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}}},
 		}),
 		load: loadUsers,
 	}

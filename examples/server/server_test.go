@@ -239,6 +239,20 @@ func TestServerServesTheFactorTransactionDemo(t *testing.T) {
 	if logs := stderr.String(); !strings.Contains(logs, `"message":"code sent"`) || strings.Contains(logs, fields[2]) || strings.Contains(logs, "bob@example.com") {
 		t.Errorf("want a 'code sent' line without the code or address:\n%s", logs)
 	}
+	// carol is known but has no factor; dave has push alone, whose outcome
+	// the agent reports.
+	if c := send("POST", `{"userInfo":{"userId":"carol"}}`); c["statusInfo"].(map[string]any)["status"] != "missing registration" {
+		t.Errorf("carol: %v; want missing registration", c)
+	}
+	d := send("POST", `{"userInfo":{"userId":"dave"}}`)
+	if ci := d["challengeInfo"].([]any); len(ci) != 1 || ci[0].(map[string]any)["factorContext"].(map[string]any)["factorKey"] != "ChallengeOMAPUSH" {
+		t.Fatalf("dave: %v; want ChallengeOMAPUSH alone", d)
+	}
+	d = send("PUT", `{"correlationId":"`+d["correlationId"].(string)+`","nonce":"`+d["nonce"].(string)+`","challengeop":"Init","challengedata":{"factorKey":"ChallengeOMAPUSH"}}`)
+	d = send("PUT", `{"correlationId":"`+d["correlationId"].(string)+`","nonce":"`+d["nonce"].(string)+`","challengeop":"Finalize","challengeResult":"Success"}`)
+	if d["statusInfo"].(map[string]any)["status"] != "authenticated" || !strings.Contains(stderr.String(), `"message":"push sent"`) {
+		t.Errorf("dave's push login: %v", d)
+	}
 }
 
 func TestDemoLoadUsersAreComputedWithinTheirCount(t *testing.T) {
