@@ -22,6 +22,12 @@ type statusInfo struct {
 	Status  string `json:"status" xml:"status"`
 }
 
+// basicChallenge is the WWW-Authenticate header of every 401: agents
+// authenticate with HTTP Basic (RFC 7617), their secrets in UTF-8. An
+// expired transaction answers 401 too, as the original API does, and
+// carries it as well, since RFC 9110 §11.6.1 asks it of every 401.
+const basicChallenge = `Basic realm="authn", charset="UTF-8"`
+
 // errorTable is the one table from errors to status, code and message,
 // checked in order with errors.Is. An expired transaction is not here: it
 // is answered with the transaction's own response (status failed, code
@@ -98,6 +104,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		AnErr("cause", err).Msg("authn request refused")
 	httpkit.SetAllow(w, err)
 	httpkit.SetRetryAfter(w, err, status)
+	httpkit.SetWWWAuthenticate(w, status, basicChallenge)
 	_ = httpkit.WriteAs(w, mt, status, body)
 }
 

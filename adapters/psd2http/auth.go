@@ -128,3 +128,39 @@ func (t *Tokens) Authenticate(r *http.Request) (Caller, error) {
 	}
 	return caller, nil
 }
+
+// Challenger may be implemented by an [Authenticator] to name the
+// scheme of the WWW-Authenticate header that every 401 carries. Without
+// it the handler answers RFC 6750's Bearer challenge: bearerChallenge.
+type Challenger = httpkit.Challenger
+
+// realm is the protection space of the PSD2 endpoints' Bearer challenges.
+const realm = `realm="psd2"`
+
+// bearerChallenge is RFC 6750 §3's challenge for a refused request: the
+// realm alone when the request carried no token (or the token is fine
+// and the challenge has expired: the token was not at fault),
+// error="invalid_token" when the token is unknown or malformed, and
+// error="insufficient_scope" for a known caller the endpoint refuses
+// (answered 403). "" when err is none of these.
+func bearerChallenge(err error) string {
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		return `Bearer ` + realm + `, error="invalid_token", error_description="The access token is invalid."`
+	case errors.Is(err, errWrongCaller):
+		return `Bearer ` + realm + `, error="insufficient_scope", error_description="The caller may not use this endpoint."`
+	}
+	return `Bearer ` + realm
+}
+
+// setChallenge sets WWW-Authenticate on a 401, and on the 403 of a
+// caller the endpoint refuses, where RFC 6750 §3.1 has one too.
+func (h *Handler) setChallenge(w http.ResponseWriter, status int, err error) {
+	if c, ok := h.auth.(Challenger); ok {
+		httpkit.SetWWWAuthenticate(w, status, c.WWWAuthenticate(err))
+		return
+	}
+	if status == http.StatusUnauthorized || errors.Is(err, errWrongCaller) {
+		w.Header().Set("WWW-Authenticate", bearerChallenge(err))
+	}
+}

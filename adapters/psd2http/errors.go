@@ -118,6 +118,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		AnErr("cause", err).Msg("psd2 request refused")
 	httpkit.SetAllow(w, err)
 	httpkit.SetRetryAfter(w, err, p.status)
+	h.setChallenge(w, p.status, err)
 	var body any = flatError{ID: id, Status: p.status, Code: p.code, Title: p.title, Details: p.details}
 	if h.wrapped {
 		e := wrappedError{ID: id, Status: p.status, Code: p.code, Title: p.title, Detail: p.details}

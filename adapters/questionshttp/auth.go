@@ -60,9 +60,10 @@ type Session struct {
 // implements Authenticator over its session store. It is safe for
 // concurrent use.
 type CookieSessions struct {
-	cookie   string
-	header   string
-	sessions map[[sha256.Size]byte]sessionEntry
+	cookie    string
+	header    string
+	challenge string
+	sessions  map[[sha256.Size]byte]sessionEntry
 }
 
 type sessionEntry struct {
@@ -79,8 +80,10 @@ func NewCookieSessions(fedMemberID string, sessions []Session) (*CookieSessions,
 		return nil, errors.New("questionshttp: CookieSessions needs a federation member ID")
 	}
 	c := &CookieSessions{
-		cookie:   "AtmoAuthToken_" + fedMemberID,
-		header:   "X-Csrf-Token_" + fedMemberID,
+		cookie: "AtmoAuthToken_" + fedMemberID,
+		header: "X-Csrf-Token_" + fedMemberID,
+		challenge: "Cookie realm=" + httpkit.QuotedString(fedMemberID) +
+			", cookie-name=" + httpkit.QuotedString("AtmoAuthToken_"+fedMemberID),
 		sessions: make(map[[sha256.Size]byte]sessionEntry, len(sessions)),
 	}
 	for i, s := range sessions {
@@ -122,4 +125,26 @@ func (c *CookieSessions) Authenticate(r *http.Request) (Caller, error) {
 		}
 	}
 	return s.caller, nil
+}
+
+// Challenger may be implemented by an [Authenticator] to name the scheme
+// of the WWW-Authenticate header that every 401 carries. [CookieSessions]
+// does; for an Authenticator that does not, the header is
+// `Cookie realm="questions"`.
+type Challenger = httpkit.Challenger
+
+// WWWAuthenticate implements [Challenger] with the "Cookie" scheme of
+// draft-broyer-http-cookie-auth (HTTP has no registered scheme for a
+// session cookie): the federation member as realm, and the cookie the
+// session must be sent in.
+func (c *CookieSessions) WWWAuthenticate(error) string {
+	return c.challenge
+}
+
+// challenge is the WWW-Authenticate header for a 401 refusing err.
+func (h *Handler) challenge(err error) string {
+	if c, ok := h.auth.(Challenger); ok {
+		return c.WWWAuthenticate(err)
+	}
+	return `Cookie realm="questions"`
 }

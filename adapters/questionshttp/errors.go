@@ -101,5 +101,6 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	httpkit.SetAllow(w, err)
 	httpkit.SetRetryAfter(w, err, body.Code)
+	httpkit.SetWWWAuthenticate(w, body.Code, h.challenge(err))
 	_ = httpkit.WriteAs(w, mt, body.Code, body)
 }

@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -33,56 +32,160 @@ func RequestMediaType(r *http.Request, supported []string) (string, error) {
 	return mt, nil
 }
 
-// ResponseMediaType picks the media type to answer in from r's Accept
-// header among supported, honouring q-values; "*/*" and "application/*" get
-// JSON. Without an Accept header the answer uses the request's own type if
-// supported, or JSON.
+// ResponseMediaType picks the media type to answer in among supported
+// (given in the server's order of preference), as RFC 9110 §12.5.1 has
+// it: each supported type gets the quality of the most specific range of
+// r's Accept header that matches it ("application/json" before
+// "application/*" before "*/*"), so "application/json;q=0, */*" excludes
+// JSON. Among types of equal quality, one the client names outright wins
+// over one it reaches through a wildcard, then the request's own media
+// type (a client that sends XML and accepts anything gets XML), then the
+// server's order. Without an Accept header, or with one that holds no
+// valid range, everything is acceptable. No acceptable type is
+// ErrNotAcceptable (406).
 func ResponseMediaType(r *http.Request, supported []string) (string, error) {
-	accept := r.Header.Values("Accept")
-	if len(accept) == 0 {
-		if mt, err := RequestMediaType(r, supported); err == nil {
-			return mt, nil
+	ranges := parseAccept(r.Header.Values("Accept"))
+	if ranges == nil {
+		ranges = []mediaRange{{typ: "*", sub: "*", q: 1000}}
+	}
+	own := ""
+	if r.Header.Get("Content-Type") != "" {
+		own, _ = RequestMediaType(r, supported)
+	}
+	best, bestScore := "", candidateScore{}
+	for i, mt := range supported {
+		q, specificity := quality(ranges, mt)
+		if q == 0 {
+			continue
 		}
-		return "application/json", nil
+		score := candidateScore{q: q, specificity: specificity, own: mt == own, order: -i}
+		if best == "" || score.beats(bestScore) {
+			best, bestScore = mt, score
+		}
 	}
-	type choice struct {
-		mediaType string
-		q         float64
+	if best == "" {
+		return "", fmt.Errorf("%w: Accept %.100q", ErrNotAcceptable, strings.Join(r.Header.Values("Accept"), ", "))
 	}
-	var choices []choice
-	for _, header := range accept {
-		for _, part := range strings.Split(header, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err != nil {
+	return best, nil
+}
+
+// candidateScore ranks a media type the server could answer in.
+type candidateScore struct {
+	q           int // quality, in thousandths
+	specificity int // of the Accept range that gave q: 3 exact, 2 type/*, 1 */*
+	own         bool
+	order       int // minus the type's index in the server's list
+}
+
+func (a candidateScore) beats(b candidateScore) bool {
+	switch {
+	case a.q != b.q:
+		return a.q > b.q
+	case a.specificity != b.specificity:
+		return a.specificity > b.specificity
+	case a.own != b.own:
+		return a.own
+	}
+	return a.order > b.order
+}
+
+// mediaRange is one element of an Accept header, with its quality in
+// thousandths.
+type mediaRange struct {
+	typ, sub string
+	q        int
+}
+
+// parseAccept reads Accept header lines into media ranges, skipping the
+// elements that are not valid ones (a client's typo does not make every
+// answer unacceptable); nil when there is no valid element at all.
+func parseAccept(lines []string) []mediaRange {
+	var out []mediaRange
+	for _, line := range lines {
+		for elem := range strings.SplitSeq(line, ",") {
+			params := strings.Split(elem, ";")
+			typ, sub, ok := strings.Cut(strings.ToLower(strings.TrimSpace(params[0])), "/")
+			if !ok || !isToken(typ) || !isToken(sub) || (typ == "*" && sub != "*") {
 				continue
 			}
-			q := 1.0
-			if s, ok := params["q"]; ok {
-				if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
-					continue
+			q := 1000
+			for _, p := range params[1:] {
+				name, value, _ := strings.Cut(p, "=")
+				if strings.EqualFold(strings.TrimSpace(name), "q") {
+					if q, ok = parseQuality(strings.TrimSpace(value)); !ok {
+						q = -1
+					}
+					break // what follows q is accept-ext, which no type here uses
 				}
 			}
-			if mt == "*/*" || mt == "application/*" {
-				mt = "application/json"
-			}
-			if q > 0 && slices.Contains(supported, mt) {
-				choices = append(choices, choice{mt, q})
+			if q >= 0 {
+				out = append(out, mediaRange{typ: typ, sub: sub, q: q})
 			}
 		}
 	}
-	if len(choices) == 0 {
-		return "", fmt.Errorf("%w: Accept %.100q", ErrNotAcceptable, strings.Join(accept, ", "))
+	return out
+}
+
+// parseQuality reads a qvalue (RFC 9110 §12.4.2: 0 to 1 with at most
+// three decimals) in thousandths.
+func parseQuality(s string) (int, bool) {
+	whole, frac, _ := strings.Cut(s, ".")
+	if (whole != "0" && whole != "1") || len(frac) > 3 {
+		return 0, false
 	}
-	slices.SortStableFunc(choices, func(a, b choice) int {
+	n := 0
+	for i := range 3 {
+		n *= 10
+		if i < len(frac) {
+			if frac[i] < '0' || frac[i] > '9' {
+				return 0, false
+			}
+			n += int(frac[i] - '0')
+		}
+	}
+	if whole == "1" {
+		if n != 0 {
+			return 0, false
+		}
+		return 1000, true
+	}
+	return n, true
+}
+
+// quality returns the quality the ranges give mediaType, from the most
+// specific range that matches it, and that range's specificity; 0, 0 when
+// none matches.
+func quality(ranges []mediaRange, mediaType string) (q, specificity int) {
+	typ, sub, _ := strings.Cut(mediaType, "/")
+	for _, r := range ranges {
+		s := 0
 		switch {
-		case a.q > b.q:
-			return -1
-		case a.q < b.q:
-			return 1
+		case r.typ == typ && r.sub == sub:
+			s = 3
+		case r.typ == typ && r.sub == "*":
+			s = 2
+		case r.typ == "*":
+			s = 1
 		}
-		return 0
-	})
-	return choices[0].mediaType, nil
+		if s > specificity {
+			q, specificity = r.q, s
+		}
+	}
+	return q, specificity
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteAs answers with v encoded as mediaType, which it echoes in
