@@ -219,6 +219,10 @@ type Response struct {
 	Known, Registered bool
 	// Challenges are the user's factors (Begin), or the one being run.
 	Challenges []ChallengeInfo
+	// Factor is the factor Init started, and FactorPassive whether the
+	// service checks its answers; "" before Init.
+	Factor        string
+	FactorPassive bool
 	// Wrong is set when this Validate's answer was wrong: it counted.
 	Wrong bool
 	// Remaining is how many more wrong answers the transaction allows.
@@ -691,8 +695,12 @@ func find(regs []Registration, key string) Registration {
 }
 
 func (s *Service) response(id, nonce string, state challenge.State, p *payload, remaining int) *Response {
-	return &Response{CorrelationID: id, Nonce: nonce, State: state, Known: p.Known, Registered: len(p.Factors) > 0,
-		Remaining: remaining, Reason: Reason(p.Reason)}
+	resp := &Response{CorrelationID: id, Nonce: nonce, State: state, Known: p.Known, Registered: len(p.Factors) > 0,
+		Remaining: remaining, Reason: Reason(p.Reason), Factor: p.Factor}
+	if f := s.factors[p.Factor]; f != nil {
+		resp.FactorPassive = f.Passive()
+	}
+	return resp
 }
 
 // remaining is how many more wrong answers rec's budget allows.

@@ -67,5 +67,7 @@ func FuzzAuthnPut(f *testing.F) {
 		`{"correlationId":"c1","challengeop":"Finalize","nonce":"n","challengeResult":"Failure","challengeResultReason":"wrong_answer"}`,
 		`{"challengeop":"Init Validate Finalize"}`, `[]`,
 		`<x><correlationId>c1</correlationId><challengeop>Init</challengeop><challengedata><factorKey>ChallengeEmail</factorKey></challengedata></x>`,
+		`{"correlationId":"c1","challengeop":"Init","challengedata":{"factorKey":"ChallengeOMATOTP","factorAttributes":[{"name":"a","value":{"x":"1","y":"2"}}]}}`,
+		`<x><correlationId>c1</correlationId><challengeop>Init</challengeop><challengedata><factorKey>ChallengeEmail</factorKey><factorAttributes><name>a</name><value><x>1</x>t</value></factorAttributes></challengedata></x>`,
 	})
 }

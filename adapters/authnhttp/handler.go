@@ -112,11 +112,8 @@ type putRequest struct {
 	ChallengeOp   string `json:"challengeop" xml:"challengeop" validate:"required,oneof=Init Validate Finalize"`
 	Nonce         string `json:"nonce" xml:"nonce" validate:"required_unless=ChallengeOp Init,maxbytes=128"`
 	ChallengeData *struct {
-		FactorKey        string `json:"factorKey" xml:"factorKey" validate:"required,maxbytes=64"`
-		FactorAttributes []struct {
-			Name  string `json:"name" xml:"name"`
-			Value string `json:"value" xml:"value"`
-		} `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
+		FactorKey        string            `json:"factorKey" xml:"factorKey" validate:"required,maxbytes=64"`
+		FactorAttributes []factorAttribute `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
 	} `json:"challengedata" xml:"challengedata" validate:"required_if=ChallengeOp Init"`
 	ChallengeAnswer       string `json:"challengeAnswer" xml:"challengeAnswer" validate:"required_if=ChallengeOp Validate,maxbytes=1024"`
 	ChallengeResult       string `json:"challengeResult" xml:"challengeResult" validate:"required_if=ChallengeOp Finalize,omitempty,oneof=Success Error Failure"`
@@ -125,27 +122,30 @@ type putRequest struct {
 
 // wireResponse is UpdateAuthnResponse on the wire.
 type wireResponse struct {
-	XMLName       xml.Name        `json:"-" xml:"UpdateAuthnResponse"`
-	CorrelationID string          `json:"correlationId" xml:"correlationId"`
-	Nonce         string          `json:"nonce" xml:"nonce"`
-	StatusInfo    statusInfo      `json:"statusInfo" xml:"statusInfo"`
+	XMLName       xml.Name   `json:"-" xml:"UpdateAuthnResponse"`
+	CorrelationID string     `json:"correlationId" xml:"correlationId"`
+	Nonce         string     `json:"nonce" xml:"nonce"`
+	StatusInfo    statusInfo `json:"statusInfo" xml:"statusInfo"`
+	// InitContext names the factor the transaction runs, once Init has
+	// started one; absent before.
+	InitContext   *factorContext  `json:"initContext,omitempty" xml:"initContext,omitempty"`
 	ChallengeInfo []challengeInfo `json:"challengeInfo" xml:"challengeInfo"`
-	Cookies       []string        `json:"cookies" xml:"cookies"`
-	RequestParams []string        `json:"requestParams" xml:"requestParams"`
+	Cookies       []keyValue      `json:"cookies" xml:"cookies"`
+	RequestParams []keyValue      `json:"requestParams" xml:"requestParams"`
+}
+
+// factorContext names a factor; in challengeInfo it also carries the
+// user's attributes of the factor as UserFactorAttribute entries.
+type factorContext struct {
+	FactorKey        string            `json:"factorKey" xml:"factorKey"`
+	Passive          bool              `json:"passive" xml:"passive"`
+	FactorAttributes []factorAttribute `json:"factorAttributes,omitempty" xml:"factorAttributes,omitempty"`
 }
 
 type challengeInfo struct {
-	FactorContext struct {
-		FactorKey string `json:"factorKey" xml:"factorKey"`
-		Passive   bool   `json:"passive" xml:"passive"`
-	} `json:"factorContext" xml:"factorContext"`
-	ChallengeAttrMap []keyValue `json:"challengeAttrMap" xml:"challengeAttrMap"`
-	Prompts          []keyValue `json:"prompts" xml:"prompts"`
-}
-
-type keyValue struct {
-	Key   string `json:"key" xml:"key"`
-	Value string `json:"value" xml:"value"`
+	FactorContext    factorContext `json:"factorContext" xml:"factorContext"`
+	ChallengeAttrMap []keyValue    `json:"challengeAttrMap" xml:"challengeAttrMap"`
+	Prompts          []keyValue    `json:"prompts" xml:"prompts"`
 }
 
 // The seven statuses of statusInfo.status.
@@ -212,19 +212,17 @@ func wire(r *authn.Response) wireResponse {
 	status, code, message := wireStatus(r)
 	out := wireResponse{CorrelationID: r.CorrelationID, Nonce: r.Nonce,
 		StatusInfo:    statusInfo{Code: code, Message: message, Status: status},
-		ChallengeInfo: []challengeInfo{}, Cookies: []string{}, RequestParams: []string{}}
-	kvs := func(in []authn.KeyValue) []keyValue {
-		out := make([]keyValue, len(in))
-		for i, kv := range in {
-			out[i] = keyValue(kv)
-		}
-		return out
+		ChallengeInfo: []challengeInfo{}, Cookies: []keyValue{}, RequestParams: []keyValue{}}
+	if r.Factor != "" {
+		out.InitContext = &factorContext{FactorKey: r.Factor, Passive: r.FactorPassive}
 	}
 	for _, c := range r.Challenges {
-		var ci challengeInfo
-		ci.FactorContext.FactorKey, ci.FactorContext.Passive = c.FactorKey, c.Passive
-		ci.ChallengeAttrMap, ci.Prompts = kvs(c.Attributes), kvs(c.Prompts)
-		out.ChallengeInfo = append(out.ChallengeInfo, ci)
+		attrs := nest(c.Attributes)
+		out.ChallengeInfo = append(out.ChallengeInfo, challengeInfo{
+			FactorContext:    factorContext{FactorKey: c.FactorKey, Passive: c.Passive, FactorAttributes: userFactorAttributes(attrs)},
+			ChallengeAttrMap: attrs,
+			Prompts:          nest(c.Prompts),
+		})
 	}
 	return out
 }
@@ -318,9 +316,9 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	ctx, id := r.Context(), req.CorrelationID
 	switch req.ChallengeOp {
 	case "Init":
-		attrs := make([]authn.KeyValue, len(req.ChallengeData.FactorAttributes))
-		for i, a := range req.ChallengeData.FactorAttributes {
-			attrs[i] = authn.KeyValue{Key: a.Name, Value: a.Value}
+		var attrs []authn.KeyValue
+		if attrs, err = flatten(req.ChallengeData.FactorAttributes); err != nil {
+			return err
 		}
 		resp, err = h.svc.Init(ctx, agent, id, req.Nonce, req.ChallengeData.FactorKey, attrs)
 	case "Validate":

@@ -68,6 +68,8 @@ func newAuthnEnv(t testing.TB) *authnEnv {
 		"alice": {{FactorKey: totp.Key, Secret: totpSecret, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}}, {FactorKey: push.Key}},
 		"bob":   {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
 		"carol": nil,
+		"erin": {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Tablet"},
+			{Key: "device.platform", Value: "ios"}, {Key: "device.app", Value: "Authenticator"}}}},
 	})
 	svc, err := authn.NewService(store, registry, []authn.Factor{totpFactor, email, pushFactor}, authn.Options{Engine: challenge.EngineOptions{Clock: e.clock, Logger: logger}})
 	if err != nil {
@@ -115,11 +117,8 @@ type authnTestKV struct {
 // headers set Authorization ("" removes it).
 func (e *authnEnv) send(method, body string, headers ...string) authnReply {
 	e.t.Helper()
-	req, _ := http.NewRequest(method, e.srv.URL+"/authn/v1", strings.NewReader(body))
-	req.SetBasicAuth(agentID, agentSecret)
-	req.Header.Set("Content-Type", "application/json")
-	resp, raw := httpkittest.Exchange(e.t, e.srv, req, headers...)
-	r := authnReply{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), raw: raw}
+	r := e.sendRaw(method, body, headers...)
+	raw := r.raw
 	var err error
 	if strings.HasSuffix(r.contentType, "xml") {
 		err = xml.Unmarshal([]byte(raw), &r)
@@ -130,6 +129,16 @@ func (e *authnEnv) send(method, body string, headers ...string) authnReply {
 		e.t.Fatalf("%s: %s body %q: %v", method, r.contentType, raw, err)
 	}
 	return r
+}
+
+// sendRaw is send without decoding the answer: status, type and body.
+func (e *authnEnv) sendRaw(method, body string, headers ...string) authnReply {
+	e.t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+"/authn/v1", strings.NewReader(body))
+	req.SetBasicAuth(agentID, agentSecret)
+	req.Header.Set("Content-Type", "application/json")
+	resp, raw := httpkittest.Exchange(e.t, e.srv, req, headers...)
+	return authnReply{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), raw: raw}
 }
 
 func (e *authnEnv) begin(user string) authnReply {

@@ -42,7 +42,10 @@ func demoRegistry(loadUsers int) authn.Registry {
 			},
 			"bob":   {{FactorKey: otpcode.EmailKey, Destination: "bob@example.com"}},
 			"carol": nil,
-			"dave":  {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"}}}},
+			// dave's device is described by an object value: attributes
+			// named "device.member" are answered as one object.
+			"dave": {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"},
+				{Key: "device.platform", Value: "android"}, {Key: "device.app", Value: "Oracle Mobile Authenticator"}}}},
 		}),
 		load: loadUsers,
 	}

@@ -248,7 +248,14 @@ func TestServerServesTheFactorTransactionDemo(t *testing.T) {
 	if ci := d["challengeInfo"].([]any); len(ci) != 1 || ci[0].(map[string]any)["factorContext"].(map[string]any)["factorKey"] != "ChallengeOMAPUSH" {
 		t.Fatalf("dave: %v; want ChallengeOMAPUSH alone", d)
 	}
+	attrs := d["challengeInfo"].([]any)[0].(map[string]any)["factorContext"].(map[string]any)["factorAttributes"]
+	if got, _ := json.Marshal(attrs); string(got) != `[{"name":"deviceName","value":"Phone"},{"name":"device","value":{"app":"Oracle Mobile Authenticator","platform":"android"}}]` {
+		t.Errorf("dave's factorAttributes: %s", got)
+	}
 	d = send("PUT", `{"correlationId":"`+d["correlationId"].(string)+`","nonce":"`+d["nonce"].(string)+`","challengeop":"Init","challengedata":{"factorKey":"ChallengeOMAPUSH"}}`)
+	if ic, _ := json.Marshal(d["initContext"]); string(ic) != `{"factorKey":"ChallengeOMAPUSH","passive":false}` {
+		t.Errorf("after Init, initContext = %s", ic)
+	}
 	d = send("PUT", `{"correlationId":"`+d["correlationId"].(string)+`","nonce":"`+d["nonce"].(string)+`","challengeop":"Finalize","challengeResult":"Success"}`)
 	if d["statusInfo"].(map[string]any)["status"] != "authenticated" || !strings.Contains(stderr.String(), `"message":"push sent"`) {
 		t.Errorf("dave's push login: %v", d)

@@ -79,7 +79,11 @@ func unmarshalJSON(body []byte, dst any) error {
 		return &challenge.FieldError{Message: "Request body must be a JSON object."}
 	case errors.As(err, &sem) && sem.JSONPointer != "":
 		msg := "is invalid"
-		if sem.GoType != nil {
+		var fe *challenge.FieldError
+		switch {
+		case errors.As(sem.Err, &fe): // a type's own decoder said what is wrong
+			msg = fe.Message
+		case sem.GoType != nil:
 			msg = "must be " + jsonKind(sem.GoType)
 		}
 		return &challenge.FieldError{Field: pointerField(string(sem.JSONPointer)), Message: msg}
