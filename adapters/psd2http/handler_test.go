@@ -260,7 +260,12 @@ func TestPSD2Expiry(t *testing.T) {
 	id := e.create()
 	e.clock.Advance(psd2.DefaultTTL)
 	e.wantError(e.call("GET", "/v1/psd2/challenges/"+id, partner, ""), 401, "unauthorized_psd2_challenge", "Unauthorized PSD2 challenge", "Challenge expired.")
-	e.wantError(e.patch(id, "p-alice"), 401, "unauthorized_psd2_challenge", "Unauthorized PSD2 challenge", "Challenge expired.")
+	r := e.patch(id, "p-alice")
+	e.wantError(r, 401, "unauthorized_psd2_challenge", "Unauthorized PSD2 challenge", "Challenge expired.")
+	// The token was fine: the Bearer challenge names no error (RFC 6750 §3).
+	if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="psd2"` {
+		t.Errorf("WWW-Authenticate %q; want the realm alone", got)
+	}
 }
 
 func TestPSD2RequestErrors(t *testing.T) {
