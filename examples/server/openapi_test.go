@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +22,7 @@ import (
 var registerDecoders sync.Once
 
 // openAPI loads api/openapi.yaml, checks it is a valid OpenAPI 3 document,
-// and returns a router over it.
+// and returns a router over its paths.
 func openAPI(t *testing.T) routers.Router {
 	t.Helper()
 	registerDecoders.Do(func() {
@@ -36,6 +37,9 @@ func openAPI(t *testing.T) routers.Router {
 	if err := doc.Validate(context.Background()); err != nil {
 		t.Fatalf("api/openapi.yaml is not a valid OpenAPI document: %v", err)
 	}
+	// The requests checked go to a test server, not to the document's
+	// servers: match their paths alone.
+	doc.Servers = nil
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -87,5 +91,50 @@ func TestOpenAPICheckCatchesResponsesItDoesNotDescribe(t *testing.T) {
 	}
 	if err := check(httptest.NewRequest("GET", "/nowhere", nil), 200, json, []byte(`{}`)); err == nil {
 		t.Error("a response on an undocumented path passed")
+	}
+}
+
+// TestOpenAPIDescribesWhatClientGeneratorsNeed checks what a generated
+// client relies on: each operation named by a unique camelCase
+// operationId, every status listed (no catch-all default), WWW-Authenticate
+// on every 401 and Retry-After on every 429 and 503.
+func TestOpenAPIDescribesWhatClientGeneratorsNeed(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromFile("../../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	camel := regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+	ids := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			switch {
+			case !camel.MatchString(op.OperationID):
+				t.Errorf("%s: operationId %q is not camelCase", where, op.OperationID)
+			case ids[op.OperationID] != "":
+				t.Errorf("%s: operationId %q is also %s's", where, op.OperationID, ids[op.OperationID])
+			}
+			ids[op.OperationID] = where
+			if op.Responses.Default() != nil {
+				t.Errorf("%s: a default response; list each status instead", where)
+			}
+			for status, headers := range map[int][]string{401: {"WWW-Authenticate"}, 429: {"Retry-After"}, 503: {"Retry-After"}} {
+				resp := op.Responses.Status(status)
+				if resp == nil {
+					continue
+				}
+				for _, h := range headers {
+					switch hdr := resp.Value.Headers[h]; {
+					case hdr == nil:
+						t.Errorf("%s: %d declares no %s header", where, status, h)
+					case h == "Retry-After" && !hdr.Value.Required:
+						t.Errorf("%s: %d declares Retry-After optional; the server always sends it", where, status)
+					}
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		t.Fatal("no operations found")
 	}
 }
