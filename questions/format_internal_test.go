@@ -1,6 +1,8 @@
 package questions
 
 import (
+	"os"
+	"reflect"
 	"testing"
 
 	"github.com/challengekit/challengekit/internal/binenc"
@@ -73,4 +75,30 @@ func TestALaterCatalogVersionIsRefusedNotMisread(t *testing.T) {
 	if _, err := decodeCatalog([]byte(`{"Version":3,"Questions":[{"ChallengeCode":"pet","ChallengeQuestion":"Pet?"}]}`)); err == nil {
 		t.Fatal("a catalog of version 3 decoded")
 	}
+}
+
+// FuzzDecodeCatalog: any bytes decode to a catalog or an error, never a
+// panic, and a decoded catalog, stored again, decodes to itself.
+func FuzzDecodeCatalog(f *testing.F) {
+	for _, name := range []string{"testdata/catalog/1.json", "testdata/catalog/2.json"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"Version":3}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := decodeCatalog(data)
+		if err != nil {
+			return
+		}
+		enc, err := encodeCatalog(c)
+		if err != nil {
+			t.Fatalf("%+v does not encode: %v", c, err)
+		}
+		if again, err := decodeCatalog(enc); err != nil || !reflect.DeepEqual(again, c) {
+			t.Fatalf("catalog %+v does not round-trip: %+v, %v", c, again, err)
+		}
+	})
 }
