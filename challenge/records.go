@@ -12,7 +12,7 @@ const StoredState State = "stored"
 // Records keeps records of one kind that are not challenges: an
 // enrollment, a catalog, a replay guard. They have no machine, no expiry
 // and no attempt budget. Put replaces a record whole, or creates it;
-// Update changes one by compare-and-set. Each costs one read and one
+// Update (and UpdateAbout) changes one by compare-and-set. Each costs one read and one
 // write, and one of each again after a lost race. Store failures are
 // classified as the [Engine] classifies them: ErrUnavailable for a failed
 // read (or a write that was never sent), ErrOutcomeUnknown for a write
@@ -64,6 +64,12 @@ func (r *Records) Put(ctx context.Context, id, subject string, data []byte) erro
 // given; a second lost race returns ErrConflict.
 func (r *Records) Update(ctx context.Context, id string, change func(data []byte, found bool) ([]byte, error)) error {
 	return r.update(ctx, id, nil, change)
+}
+
+// UpdateAbout is Update that also sets the record's subject, as Put does:
+// a record it creates is about subject, as is one it changes.
+func (r *Records) UpdateAbout(ctx context.Context, id, subject string, change func(data []byte, found bool) ([]byte, error)) error {
+	return r.update(ctx, id, &subject, change)
 }
 
 func (r *Records) update(ctx context.Context, id string, subject *string, change func([]byte, bool) ([]byte, error)) error {

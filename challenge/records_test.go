@@ -71,6 +71,25 @@ func TestRecordsUpdateDecidesOnWhatItReads(t *testing.T) {
 	}
 }
 
+func TestRecordsUpdateAboutSetsTheSubject(t *testing.T) {
+	r, _, _ := newRecords(t)
+	ctx := context.Background()
+	for _, want := range []string{"1", "12"} {
+		err := r.UpdateAbout(ctx, "alice", "alice", func(data []byte, found bool) ([]byte, error) {
+			if found != (want == "12") {
+				t.Fatalf("found %v before writing %q", found, want)
+			}
+			return append(data, want[len(want)-1]), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec, err := r.Get(ctx, "alice"); err != nil || string(rec.Data) != want || rec.Subject != "alice" {
+			t.Fatalf("after UpdateAbout: %+v, %v; want data %q about alice", rec, err, want)
+		}
+	}
+}
+
 func TestRecordsDecideAgainAfterALostRaceThenGiveUp(t *testing.T) {
 	r, store, _ := newRecords(t)
 	ctx := context.Background()

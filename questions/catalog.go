@@ -14,6 +14,59 @@ import (
 // A business's catalog is kept as JSON in a record of CatalogKind, whose
 // ID is the business: an administrator writes it rarely, and each server
 // decodes it once per version of its bytes (catalogCache).
+//
+// The JSON is a Catalog's, with a member "Version" first:
+//
+//   - version 1 (no "Version" member) was written before three rules
+//     that applied to every question became fields of each
+//     (CanContainQuestionWords, CanContainUserID, CanEqualOtherAnswers).
+//     It decodes to those fields set to false on every question: the
+//     rules stay on, as they were.
+//   - version 2 carries the fields; absent (null) means no such rule.
+//
+// A release before version 2 reads a version 2 catalog, ignoring the
+// members it does not know, and applies the three rules to every question,
+// as it always did: stricter than the catalog says, never looser, so that
+// servers of the two releases may share a store during a rolling deploy.
+// A later version is refused, not misread.
+
+const (
+	catalogVersion   = 2
+	catalogVersionV1 = 1
+)
+
+// storedCatalog is a Catalog as stored.
+type storedCatalog struct {
+	Version int
+	Catalog
+}
+
+func encodeCatalog(c Catalog) ([]byte, error) {
+	data, err := json.Marshal(storedCatalog{Version: catalogVersion, Catalog: c})
+	if err != nil {
+		return nil, fmt.Errorf("questions: encoding catalog: %w", err)
+	}
+	return data, nil
+}
+
+func decodeCatalog(data []byte) (Catalog, error) {
+	var sc storedCatalog
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return Catalog{}, err
+	}
+	switch sc.Version {
+	case 0, catalogVersionV1:
+		off := false
+		for i := range sc.Questions {
+			q := &sc.Questions[i]
+			q.CanContainQuestionWords, q.CanContainUserID, q.CanEqualOtherAnswers = &off, &off, &off
+		}
+	case catalogVersion:
+	default:
+		return Catalog{}, fmt.Errorf("catalog version %d is of a later release", sc.Version)
+	}
+	return sc.Catalog, nil
+}
 
 // PutCatalog validates and stores a business's catalog, replacing any
 // previous one, and returns it as stored. Invalid catalogs get a *RuleError.
@@ -24,9 +77,9 @@ func (s *Service) PutCatalog(ctx context.Context, businessID string, c Catalog) 
 	if vs := c.Validate(); len(vs) > 0 {
 		return nil, &RuleError{Violations: vs}
 	}
-	data, err := json.Marshal(c)
+	data, err := encodeCatalog(c)
 	if err != nil {
-		return nil, fmt.Errorf("questions: encoding catalog: %w", err)
+		return nil, err
 	}
 	if err := s.catalogs.Put(ctx, businessID, "", data); err != nil {
 		return nil, err
@@ -59,12 +112,12 @@ func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, err
 	if c := s.decoded.get(businessID, rec.Data); c != nil {
 		return c, nil
 	}
-	c := new(Catalog)
-	if err := json.Unmarshal(rec.Data, c); err != nil {
+	c, err := decodeCatalog(rec.Data)
+	if err != nil {
 		return nil, fmt.Errorf("questions: corrupt catalog of %q: %w", businessID, err)
 	}
-	s.decoded.put(businessID, rec.Data, c)
-	return c, nil
+	s.decoded.put(businessID, rec.Data, &c)
+	return &c, nil
 }
 
 // maxDecodedCatalogs bounds the cache of decoded catalogs; past it, the

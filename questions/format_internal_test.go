@@ -1,6 +1,8 @@
 package questions
 
 import (
+	"os"
+	"reflect"
 	"testing"
 
 	"github.com/challengekit/challengekit/internal/binenc"
@@ -41,19 +43,62 @@ func TestVerificationFormat(t *testing.T) {
 
 // TestCatalogFormat: catalogs are JSON, which has no room for appended
 // bytes; a later release's members are ignored (encoding/json), and not
-// kept: an administrator replaces a catalog whole.
+// kept: an administrator replaces a catalog whole. Version 1 had no
+// "Version" member and no CanContainQuestionWords, CanContainUserID or
+// CanEqualOtherAnswers: its rules applied to every question, so it decodes
+// to them set to false.
 func TestCatalogFormat(t *testing.T) {
-	min3, max40, yes := 3, 40, true
+	min3, max40, yes, no := 3, 40, true, false
 	chars := "-'"
+	v1 := Catalog{RequiredAnswers: 2, Questions: []Question{
+		{ChallengeCode: "city", ChallengeQuestion: "What is the city of your birth?", MinimumLength: &min3, MaximumLength: &max40,
+			AllowedSpecialCharacters: &chars, IsCaseSensitive: &yes, CanContainQuestionWords: &no, CanContainUserID: &no, CanEqualOtherAnswers: &no},
+		{ChallengeCode: "pet", ChallengeQuestion: "What is the name of your pet?", Active: &yes,
+			CanContainQuestionWords: &no, CanContainUserID: &no, CanEqualOtherAnswers: &no},
+	}}
+	v2 := Catalog{RequiredAnswers: 2, Questions: []Question{
+		{ChallengeCode: "city", ChallengeQuestion: "What is the city of your birth?", MinimumLength: &min3, MaximumLength: &max40,
+			AllowedSpecialCharacters: &chars, IsCaseSensitive: &yes, CanContainQuestionWords: &no, CanEqualOtherAnswers: &yes},
+		{ChallengeCode: "pet", ChallengeQuestion: "What is the name of your pet?", Active: &yes, CanContainUserID: &no},
+		{ChallengeCode: "school", ChallengeQuestion: "What was the name of your first school?"},
+	}}
 	formattest.Check(t, formattest.Format[Catalog]{
 		Dir:    "testdata/catalog",
 		Ext:    ".json",
-		Encode: formattest.EncodeJSON[Catalog],
-		Decode: formattest.DecodeJSON[Catalog],
-		Golden: []Catalog{{RequiredAnswers: 2, Questions: []Question{
-			{ChallengeCode: "city", ChallengeQuestion: "What is the city of your birth?", MinimumLength: &min3, MaximumLength: &max40,
-				AllowedSpecialCharacters: &chars, IsCaseSensitive: &yes},
-			{ChallengeCode: "pet", ChallengeQuestion: "What is the name of your pet?", Active: &yes},
-		}}},
+		Encode: func(c Catalog) []byte { b, _ := encodeCatalog(c); return b },
+		Decode: decodeCatalog,
+		Golden: []Catalog{v1, v2},
+	})
+}
+
+func TestALaterCatalogVersionIsRefusedNotMisread(t *testing.T) {
+	if _, err := decodeCatalog([]byte(`{"Version":3,"Questions":[{"ChallengeCode":"pet","ChallengeQuestion":"Pet?"}]}`)); err == nil {
+		t.Fatal("a catalog of version 3 decoded")
+	}
+}
+
+// FuzzDecodeCatalog: any bytes decode to a catalog or an error, never a
+// panic, and a decoded catalog, stored again, decodes to itself.
+func FuzzDecodeCatalog(f *testing.F) {
+	for _, name := range []string{"testdata/catalog/1.json", "testdata/catalog/2.json"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte(`{"Version":3}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := decodeCatalog(data)
+		if err != nil {
+			return
+		}
+		enc, err := encodeCatalog(c)
+		if err != nil {
+			t.Fatalf("%+v does not encode: %v", c, err)
+		}
+		if again, err := decodeCatalog(enc); err != nil || !reflect.DeepEqual(again, c) {
+			t.Fatalf("catalog %+v does not round-trip: %+v, %v", c, again, err)
+		}
 	})
 }

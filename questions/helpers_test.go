@@ -16,11 +16,14 @@ const (
 )
 
 // demoCatalog is the demo server's business: five questions, 3 to 64
-// characters, not case sensitive, three answers required.
+// characters, not case sensitive, answers that may not repeat the
+// question's words, contain the user's ID or equal another answer, three
+// answers required.
 func demoCatalog() questions.Catalog {
 	q := func(code, text string) questions.Question {
 		return questions.Question{ChallengeCode: "com.soa.challenge.question." + code, ChallengeQuestion: text,
-			MinimumLength: ptr(3), MaximumLength: ptr(64), IsCaseSensitive: ptr(false), CanContainSpaces: ptr(true), Active: ptr(true)}
+			MinimumLength: ptr(3), MaximumLength: ptr(64), IsCaseSensitive: ptr(false), CanContainSpaces: ptr(true), Active: ptr(true),
+			CanContainQuestionWords: ptr(false), CanContainUserID: ptr(false), CanEqualOtherAnswers: ptr(false)}
 	}
 	return questions.Catalog{Questions: []questions.Question{
 		q("city.birth", "What is the city of your birth?"),

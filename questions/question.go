@@ -8,8 +8,10 @@ import (
 )
 
 // Question is one entry of a business's catalog. Field names are the wire
-// names of the original platform, so adapters can convert to and from their
-// own tagged types directly. A nil constraint means none.
+// names of the original platform (and three of ours, below), so adapters
+// can convert to and from their own tagged types directly. A nil
+// constraint means none: every rule that can refuse an answer is a field
+// here, so a catalog shows all of them.
 type Question struct {
 	ChallengeCode                string
 	ChallengeQuestion            string
@@ -25,8 +27,21 @@ type Question struct {
 	// (neither letters, digits nor spaces) an answer may contain.
 	AllowedSpecialCharacters *string
 	CanContainSpaces         *bool // nil: true
-	IsCaseSensitive          *bool // nil: false
-	Active                   *bool // nil: true
+	// CanContainQuestionWords, if false, refuses an answer that repeats a
+	// word of the question of four letters or more ("City" to "What is
+	// the city of your birth?"). Nil: true.
+	CanContainQuestionWords *bool
+	// CanContainUserID, if false, refuses an answer that contains the
+	// user's ID or, for an ID "local.business", its local part of four
+	// letters or more. Nil: true.
+	CanContainUserID *bool
+	// CanEqualOtherAnswers, if false, refuses an answer to this question
+	// that equals, once normalized, another answer of the user's set as
+	// it would be after the change: those sent with it, and those the
+	// user keeps (see [Service.Enroll]). Nil: true.
+	CanEqualOtherAnswers *bool
+	IsCaseSensitive      *bool // nil: false
+	Active               *bool // nil: true
 }
 
 // IsActive reports whether users may answer the question.
@@ -34,6 +49,21 @@ func (q *Question) IsActive() bool { return q.Active == nil || *q.Active }
 
 // SpacesAllowed reports whether answers may contain spaces.
 func (q *Question) SpacesAllowed() bool { return q.CanContainSpaces == nil || *q.CanContainSpaces }
+
+// QuestionWordsAllowed reports whether answers may repeat the question's
+// words.
+func (q *Question) QuestionWordsAllowed() bool {
+	return q.CanContainQuestionWords == nil || *q.CanContainQuestionWords
+}
+
+// UserIDAllowed reports whether answers may contain the user's ID.
+func (q *Question) UserIDAllowed() bool { return q.CanContainUserID == nil || *q.CanContainUserID }
+
+// EqualAnswersAllowed reports whether the answer may equal another answer
+// of the user's.
+func (q *Question) EqualAnswersAllowed() bool {
+	return q.CanEqualOtherAnswers == nil || *q.CanEqualOtherAnswers
+}
 
 // CaseSensitive reports whether answers are compared with their case.
 func (q *Question) CaseSensitive() bool { return q.IsCaseSensitive != nil && *q.IsCaseSensitive }
@@ -62,7 +92,7 @@ type Catalog struct {
 func (c *Catalog) clone() *Catalog {
 	out := &Catalog{Questions: slices.Clone(c.Questions), RequiredAnswers: c.RequiredAnswers}
 	n := len(out.Questions)
-	ints, bools, strs := make([]int, 0, 8*n), make([]bool, 0, 3*n), make([]string, 0, n)
+	ints, bools, strs := make([]int, 0, 8*n), make([]bool, 0, 6*n), make([]string, 0, n)
 	for i := range out.Questions {
 		q := &out.Questions[i]
 		for _, p := range [...]**int{&q.MinimumLength, &q.MaximumLength, &q.MinimumAlphaCount, &q.MaximumAlphaCount,
@@ -72,7 +102,8 @@ func (c *Catalog) clone() *Catalog {
 				*p = &ints[len(ints)-1]
 			}
 		}
-		for _, p := range [...]**bool{&q.CanContainSpaces, &q.IsCaseSensitive, &q.Active} {
+		for _, p := range [...]**bool{&q.CanContainSpaces, &q.CanContainQuestionWords, &q.CanContainUserID,
+			&q.CanEqualOtherAnswers, &q.IsCaseSensitive, &q.Active} {
 			if *p != nil {
 				bools = append(bools, **p)
 				*p = &bools[len(bools)-1]

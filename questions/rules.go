@@ -1,7 +1,9 @@
 package questions
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -24,18 +26,33 @@ type Answer struct {
 	Answer        string
 }
 
-// minQuestionWord is the shortest question word an answer may not repeat:
-// shorter ones ("the", "of") are too common to forbid.
+// minQuestionWord is the shortest question word an answer may not repeat
+// (where CanContainQuestionWords is false): shorter ones ("the", "of") are
+// too common to forbid.
 const minQuestionWord = 4
 
-// Check applies the catalog's rules to a user's answers and returns every
-// violation at once; none means the set may be stored. The rules: each code
-// an active question of the catalog, answered once; each answer meeting its
-// question's constraints; answers distinct after normalization; no answer
-// repeating a word of its question (of 4 letters or more) or containing the
-// user's ID; entry UserIDs absent or equal to userID; and at least the
-// catalog's required number of answers.
-func Check(c *Catalog, userID string, answers []Answer) []Violation {
+// Check applies the catalog's rules to the answers sent for a user, to be
+// added to the answers the user keeps: kept holds the codes of the user's
+// stored answers that the request leaves as they are (none for a first
+// enrollment). It returns every violation at once, in the order of the
+// entries (the request's as a whole first); none means the answers may be
+// stored, but for one rule Check cannot apply (below).
+//
+// The rules: each code an active question of the catalog, answered once;
+// each answer meeting its question's constraints, among them, where the
+// question sets them false, CanContainQuestionWords (no word of the
+// question of 4 letters or more), CanContainUserID, and
+// CanEqualOtherAnswers among the answers sent (each normalized as its
+// question says; an equal pair is refused if either question sets it
+// false); entry UserIDs absent or equal to userID; and, after the change,
+// at least the catalog's required number of distinct active questions
+// answered: the codes sent and the kept codes whose questions are still
+// active. Kept answers to questions since made inactive or removed from
+// the catalog do not count.
+//
+// Kept answers are stored only as hashes, so Check cannot compare the
+// answers sent with them; [Service.Enroll] does.
+func Check(c *Catalog, userID string, answers []Answer, kept []string) []Violation {
 	var vs []Violation
 	bad := func(entry int, field, format string, args ...any) {
 		vs = append(vs, Violation{Entry: entry, Field: field, Message: fmt.Sprintf(format, args...)})
@@ -44,12 +61,11 @@ func Check(c *Catalog, userID string, answers []Answer) []Violation {
 		bad(-1, "UserIdentificationChallenge", "must hold at most %d answers", MaxQuestions)
 		return vs
 	}
-	if n := c.Required(); len(answers) < n {
-		bad(-1, "UserIdentificationChallenge", "must answer at least %d different questions", n)
-	}
 	idForms := userIDForms(userID)
-	codes := map[string]bool{}
-	normalized := map[string]int{} // normalized answer → first entry
+	codes, unnamed := map[string]bool{}, 0
+	qs := make([]*Question, len(answers))
+	normalized := map[string][]int{} // normalized answer → entries
+	differs := map[int]bool{}        // entries refused for equalling another
 	for i, a := range answers {
 		if a.UserID != "" && a.UserID != userID {
 			bad(i, "UserID", "must be the user the request is for")
@@ -63,7 +79,12 @@ func Check(c *Catalog, userID string, answers []Answer) []Violation {
 		case codes[a.ChallengeCode]:
 			bad(i, "ChallengeCode", "is answered more than once")
 		}
-		codes[a.ChallengeCode] = true
+		if a.ChallengeCode == "" {
+			unnamed++ // each counts toward the minimum, as if it named a question: it is refused for its own fault
+		} else {
+			codes[a.ChallengeCode] = true
+		}
+		qs[i] = q
 		tidy := Tidy(a.Answer)
 		if tidy == "" {
 			bad(i, "Answer", "is required")
@@ -80,22 +101,47 @@ func Check(c *Catalog, userID string, answers []Answer) []Violation {
 			bad(i, "Answer", "%s", msg)
 		}
 		norm := Normalize(a.Answer, q.CaseSensitive())
-		if first, dup := normalized[norm]; dup {
-			bad(i, "Answer", "must differ from the answer to entry %d", first)
-		} else {
-			normalized[norm] = i
+		for _, j := range normalized[norm] { // an entry is named once, whichever answer it equals
+			if !q.EqualAnswersAllowed() {
+				bad(i, "Answer", "must differ from the answer to entry %d", j)
+				differs[i] = true
+				break
+			}
+			if !qs[j].EqualAnswersAllowed() && !differs[j] {
+				bad(j, "Answer", "must differ from the answer to entry %d", i)
+				differs[j] = true
+			}
 		}
+		normalized[norm] = append(normalized[norm], i)
 		folded := Normalize(a.Answer, false)
-		if repeatsQuestion(folded, Normalize(q.ChallengeQuestion, false)) {
+		if !q.QuestionWordsAllowed() && repeatsQuestion(folded, Normalize(q.ChallengeQuestion, false)) {
 			bad(i, "Answer", "must not repeat words of the question")
 		}
-		for _, id := range idForms {
-			if strings.Contains(folded, id) {
-				bad(i, "Answer", "must not contain the user ID")
-				break
+		if !q.UserIDAllowed() {
+			for _, id := range idForms {
+				if strings.Contains(folded, id) {
+					bad(i, "Answer", "must not contain the user ID")
+					break
+				}
 			}
 		}
 	}
+	keeps := 0
+	for _, code := range kept {
+		if q := c.Lookup(code); q != nil && q.IsActive() && !codes[code] {
+			keeps++
+		}
+	}
+	if n := c.Required(); len(codes)+unnamed+keeps < n {
+		if keeps == 0 {
+			bad(-1, "UserIdentificationChallenge", "must answer at least %d different questions", n)
+		} else {
+			bad(-1, "UserIdentificationChallenge", "must answer at least %d different questions, counting the %d the user keeps", n, keeps)
+		}
+	}
+	// A violation of an earlier entry may have been found late (an equal
+	// answer further on): put them back in the order of the entries.
+	slices.SortStableFunc(vs, func(a, b Violation) int { return cmp.Compare(a.Entry, b.Entry) })
 	return vs
 }
 

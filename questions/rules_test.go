@@ -19,7 +19,7 @@ func violations(vs []questions.Violation) []string {
 
 func TestCheckAcceptsTheSample(t *testing.T) {
 	cat := demoCatalog()
-	if vs := questions.Check(&cat, alice, aliceAnswers()); len(vs) != 0 {
+	if vs := questions.Check(&cat, alice, aliceAnswers(), nil); len(vs) != 0 {
 		t.Fatalf("the sample answers break rules: %v", violations(vs))
 	}
 }
@@ -47,7 +47,7 @@ func TestEachConstraintAlone(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.q.ChallengeCode, tc.q.ChallengeQuestion = "q", "Anything?"
 			cat := questions.Catalog{Questions: []questions.Question{tc.q}, RequiredAnswers: 1}
-			vs := questions.Check(&cat, alice, []questions.Answer{{ChallengeCode: "q", Answer: tc.answer}})
+			vs := questions.Check(&cat, alice, []questions.Answer{{ChallengeCode: "q", Answer: tc.answer}}, nil)
 			if want := []string{"0 Answer " + tc.want}; !slices.Equal(violations(vs), want) {
 				t.Fatalf("Check(%q) = %q, want %q", tc.answer, violations(vs), want)
 			}
@@ -81,7 +81,7 @@ func TestCheckReportsEveryViolationAtOnce(t *testing.T) {
 		"5 Answer must not contain the user ID",
 		"6 Answer must be at least 3 characters",
 	}
-	if got := violations(questions.Check(&cat, alice, answers)); !slices.Equal(got, want) {
+	if got := violations(questions.Check(&cat, alice, answers, nil)); !slices.Equal(got, want) {
 		t.Fatalf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
@@ -111,7 +111,7 @@ func TestCheckRules(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cat
 			c.Questions = append(slices.Clone(cat.Questions), questions.Question{ChallengeCode: "com.soa.challenge.question.retired", ChallengeQuestion: "Old?", Active: ptr(false)})
-			if got := violations(questions.Check(&c, alice, tc.answers)); !slices.Equal(got, tc.want) {
+			if got := violations(questions.Check(&c, alice, tc.answers, nil)); !slices.Equal(got, tc.want) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
@@ -123,7 +123,7 @@ func TestCaseSensitiveQuestionsKeepCase(t *testing.T) {
 		{ChallengeCode: "a", ChallengeQuestion: "First?", IsCaseSensitive: ptr(true)},
 		{ChallengeCode: "b", ChallengeQuestion: "Second?", IsCaseSensitive: ptr(true)},
 	}}
-	vs := questions.Check(&cat, alice, []questions.Answer{{ChallengeCode: "a", Answer: "Rex"}, {ChallengeCode: "b", Answer: "rex"}})
+	vs := questions.Check(&cat, alice, []questions.Answer{{ChallengeCode: "a", Answer: "Rex"}, {ChallengeCode: "b", Answer: "rex"}}, nil)
 	if len(vs) != 0 {
 		t.Fatalf("case-sensitive answers differing in case were refused: %v", violations(vs))
 	}
@@ -182,7 +182,7 @@ func FuzzCheck(f *testing.F) {
 			{ChallengeCode: "com.soa.challenge.question.color", Answer: b},
 			{ChallengeCode: "com.soa.challenge.question.pet", Answer: c},
 		}
-		for _, v := range questions.Check(&cat, user, answers) {
+		for _, v := range questions.Check(&cat, user, answers, nil) {
 			for _, ans := range []string{a, b, c} {
 				if len(ans) >= 4 && strings.Contains(v.Message, ans) {
 					t.Fatalf("violation %+v repeats an answer", v)

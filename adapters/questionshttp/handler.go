@@ -84,6 +84,10 @@ const (
 //	GET /api/users/{UserID}/challenges                                 (the user, site admin)
 //	PUT /api/users/{UserID}/challenges                                 (the user, site admin)
 //
+// A PUT of a user's answers adds or updates the entries it sends and keeps
+// the user's other answers, all or nothing (questions.Service.Enroll); it
+// answers the user's whole set after the change.
+//
 // Other methods on these paths are answered 405 in the error body.
 func (h *Handler) Register(mux *http.ServeMux) {
 	rt := httpkit.NewRoutes(mux)
@@ -136,6 +140,9 @@ func (h *Handler) endpoint(serve func(http.ResponseWriter, *http.Request) error)
 
 // wireQuestion is a catalog entry on the wire. Its fields are those
 // of questions.Question, in the same order, so the two convert directly.
+// An absent field is no constraint: CanContainQuestionWords,
+// CanContainUserID and CanEqualOtherAnswers, our additions, are rules
+// only where a catalog sets them false.
 type wireQuestion struct {
 	ChallengeCode                string  `json:"ChallengeCode" xml:"ChallengeCode"`
 	ChallengeQuestion            string  `json:"ChallengeQuestion" xml:"ChallengeQuestion"`
@@ -149,6 +156,9 @@ type wireQuestion struct {
 	MinimumSpecialCharacterCount *int    `json:"MinimumSpecialCharacterCount,omitempty" xml:"MinimumSpecialCharacterCount,omitempty"`
 	AllowedSpecialCharacters     *string `json:"AllowedSpecialCharacters,omitempty" xml:"AllowedSpecialCharacters,omitempty"`
 	CanContainSpaces             *bool   `json:"CanContainSpaces,omitempty" xml:"CanContainSpaces,omitempty"`
+	CanContainQuestionWords      *bool   `json:"CanContainQuestionWords,omitempty" xml:"CanContainQuestionWords,omitempty"`
+	CanContainUserID             *bool   `json:"CanContainUserID,omitempty" xml:"CanContainUserID,omitempty"`
+	CanEqualOtherAnswers         *bool   `json:"CanEqualOtherAnswers,omitempty" xml:"CanEqualOtherAnswers,omitempty"`
 	IsCaseSensitive              *bool   `json:"IsCaseSensitive,omitempty" xml:"IsCaseSensitive,omitempty"`
 	Active                       *bool   `json:"Active,omitempty" xml:"Active,omitempty"`
 }
@@ -162,6 +172,9 @@ type wireCatalog struct {
 }
 
 // wireUserSet is a user's questions (and, on PUT, answers) on the wire.
+// A PUT's answer is the user's whole set after the change, with the
+// answers of the entries sent (the original platform echoes them) and no
+// other.
 type wireUserSet struct {
 	XMLName                     xml.Name        `json:"-" xml:"UserIdentificationChallenges"`
 	UserIdentificationChallenge []wireUserEntry `json:"UserIdentificationChallenge" xml:"UserIdentificationChallenge"`

@@ -49,13 +49,16 @@ const akanaSampleXML = `<UserIdentificationChallenges>
   <UserIdentificationChallenge><UserID>9e4351af-c642-4992-89e0-262a9bfaf223.acmepaymentscorp</UserID><ChallengeCode>com.soa.challenge.question.pet</ChallengeCode><Answer>Bucktastic</Answer></UserIdentificationChallenge>
 </UserIdentificationChallenges>`
 
+// demoRules are the demo server's three rules on every active question.
+const demoRules = `"CanContainQuestionWords":false,"CanContainUserID":false,"CanEqualOtherAnswers":false`
+
 // demoCatalogJSON is the demo server's catalog, with one inactive question.
 const demoCatalogJSON = `{"Challenge":[
- {"ChallengeCode":"com.soa.challenge.question.city.birth","ChallengeQuestion":"What is the city of your birth?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},
- {"ChallengeCode":"com.soa.challenge.question.color","ChallengeQuestion":"What is your favorite color?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},
- {"ChallengeCode":"com.soa.challenge.question.pet","ChallengeQuestion":"What is the name of your pet?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},
- {"ChallengeCode":"com.soa.challenge.question.mothers.name","ChallengeQuestion":"What is your mother's maiden name?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},
- {"ChallengeCode":"com.soa.challenge.question.school","ChallengeQuestion":"What was the name of your first school?","MinimumLength":3,"MaximumLength":64,"IsCaseSensitive":false},
+ {"ChallengeCode":"com.soa.challenge.question.city.birth","ChallengeQuestion":"What is the city of your birth?","MinimumLength":3,"MaximumLength":64,` + demoRules + `,"IsCaseSensitive":false},
+ {"ChallengeCode":"com.soa.challenge.question.color","ChallengeQuestion":"What is your favorite color?","MinimumLength":3,"MaximumLength":64,` + demoRules + `,"IsCaseSensitive":false},
+ {"ChallengeCode":"com.soa.challenge.question.pet","ChallengeQuestion":"What is the name of your pet?","MinimumLength":3,"MaximumLength":64,` + demoRules + `,"IsCaseSensitive":false},
+ {"ChallengeCode":"com.soa.challenge.question.mothers.name","ChallengeQuestion":"What is your mother's maiden name?","MinimumLength":3,"MaximumLength":64,` + demoRules + `,"IsCaseSensitive":false},
+ {"ChallengeCode":"com.soa.challenge.question.school","ChallengeQuestion":"What was the name of your first school?","MinimumLength":3,"MaximumLength":64,` + demoRules + `,"IsCaseSensitive":false},
  {"ChallengeCode":"com.soa.challenge.question.retired","ChallengeQuestion":"An old question?","Active":false}
 ],"RequiredAnswerCount":3}`
 

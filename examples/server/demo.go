@@ -40,11 +40,15 @@ var demoSessions = []questionshttp.Session{
 }
 
 // seedQuestions stores the demo business's catalog and alice's answers.
+// Every question refuses answers that repeat its words, contain the
+// user's ID or equal another of the user's answers: rules the catalog
+// shows, as it shows the lengths.
 func seedQuestions(ctx context.Context, svc *questions.Service) error {
 	q := func(code, text string) questions.Question {
-		minLen, maxLen, caseSensitive := 3, 64, false
+		minLen, maxLen, no := 3, 64, false
 		return questions.Question{ChallengeCode: "com.soa.challenge.question." + code, ChallengeQuestion: text,
-			MinimumLength: &minLen, MaximumLength: &maxLen, IsCaseSensitive: &caseSensitive}
+			MinimumLength: &minLen, MaximumLength: &maxLen, IsCaseSensitive: &no,
+			CanContainQuestionWords: &no, CanContainUserID: &no, CanEqualOtherAnswers: &no}
 	}
 	cat := questions.Catalog{RequiredAnswers: 3, Questions: []questions.Question{
 		q("city.birth", "What is the city of your birth?"),
@@ -79,8 +83,11 @@ PSD2 consent challenges, challenges live %v
             p-carol owns GB33BUKB20201555555555 (globex)
   redirect: %s?consent_challenge=<one-time token>
 
-Security questions, business %s, 3 answers required; alice enrolled
-(Dubai, Blue, Bucktastic)
+Security questions, business %s, 3 answers required, each 3 to 64
+characters, not repeating its question's words nor containing the user ID,
+and different from the user's others (the catalog shows these rules); a
+PUT adds or updates the answers it sends and keeps the others; alice
+enrolled (Dubai, Blue, Bucktastic)
 `, addr, cfg.store, cfg.psd2TTL, demoPartnerToken, demoPartner2Token, demoBankToken, cfg.redirectBase, demoBusiness)
 	for _, s := range demoSessions {
 		role := ""

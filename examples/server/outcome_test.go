@@ -153,15 +153,17 @@ func TestQuestionsPutIsSafeToRepeatAfterAnUnknownOutcome(t *testing.T) {
 	set := `{"UserIdentificationChallenge":[{"ChallengeCode":"com.soa.challenge.question.school","Answer":"Lincoln"},
 		{"ChallengeCode":"com.soa.challenge.question.color","Answer":"Green"},{"ChallengeCode":"com.soa.challenge.question.mothers.name","Answer":"Okafor"}]}`
 	before := e.record("questions_enrollment", demoAlice)
+	// Three answers added to or updated in alice's three: five in all,
+	// however many times the PUT runs.
 	status, out := e.unknownThenRepeat("questions_enrollment", "PUT", path, set, aliceAuth...)
-	if status != 200 || len(out["UserIdentificationChallenge"].([]any)) != 3 {
+	if status != 200 || len(out["UserIdentificationChallenge"].([]any)) != 5 {
 		t.Fatalf("PUT repeated: %d %v", status, out)
 	}
 	if after := e.record("questions_enrollment", demoAlice); after.Version != before.Version+2 {
 		t.Fatalf("enrollment version %d → %d; want the write and its repeat", before.Version, after.Version)
 	}
 	status, got := e.do("GET", path, "", aliceAuth...)
-	if status != 200 || fmt.Sprint(got) == "" || len(got["UserIdentificationChallenge"].([]any)) != 3 {
+	if status != 200 || fmt.Sprint(got) == "" || len(got["UserIdentificationChallenge"].([]any)) != 5 {
 		t.Fatalf("GET after: %d %v", status, got)
 	}
 }
