@@ -137,12 +137,7 @@ func TestReadmeWalkthroughsWorkWhenPasted(t *testing.T) {
 }
 
 func runWalkthrough(t *testing.T, name string, wants []string) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		if os.Getenv("CHALLENGEKIT_REQUIRE_SERVICES") == "1" {
-			t.Fatal("curl is required to check the README walkthroughs")
-		}
-		t.Skip("curl is not installed; the README walkthroughs need it (CI installs it)")
-	}
+	requireCurl(t, "the README walkthroughs")
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
