@@ -92,17 +92,24 @@ type bareAuthnResponse struct {
 		Message string `json:"message"`
 		Status  string `json:"status"`
 	} `json:"statusInfo"`
+	InitContext   *bareFactorContext  `json:"initContext,omitempty"`
 	ChallengeInfo []bareChallengeInfo `json:"challengeInfo"`
 	Cookies       []bareKeyValue      `json:"cookies"`
 	RequestParams []bareKeyValue      `json:"requestParams"`
 }
 
+type bareFactorContext struct {
+	FactorKey        string `json:"factorKey"`
+	Passive          bool   `json:"passive"`
+	FactorAttributes []struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	} `json:"factorAttributes,omitempty"`
+}
+
 type bareChallengeInfo struct {
-	FactorContext struct {
-		FactorKey string `json:"factorKey"`
-		Passive   bool   `json:"passive"`
-	} `json:"factorContext"`
-	ChallengeAttrMap []bareKeyValue `json:"challengeAttrMap"`
+	FactorContext    bareFactorContext `json:"factorContext"`
+	ChallengeAttrMap []bareKeyValue    `json:"challengeAttrMap"`
 	Prompts          []struct {
 		Key   string `json:"key"`
 		Value string `json:"value"`
@@ -114,7 +121,11 @@ type bareQuestion struct {
 	ChallengeQuestion string `json:"ChallengeQuestion"`
 	MinimumLength     int    `json:"MinimumLength"`
 	MaximumLength     int    `json:"MaximumLength"`
-	IsCaseSensitive   bool   `json:"IsCaseSensitive"`
+	// The rules the demo catalog shows, all false.
+	CanContainQuestionWords bool `json:"CanContainQuestionWords"`
+	CanContainUserID        bool `json:"CanContainUserID"`
+	CanEqualOtherAnswers    bool `json:"CanEqualOtherAnswers"`
+	IsCaseSensitive         bool `json:"IsCaseSensitive"`
 }
 
 type bareCatalog struct {
@@ -197,11 +208,18 @@ func Handler() http.Handler {
 		if out.CorrelationID == "" {
 			out.CorrelationID = id()
 		}
+		if in.ChallengeOp != "" {
+			out.InitContext = &bareFactorContext{FactorKey: "ChallengeOMATOTP", Passive: true}
+		}
 		if in.ChallengeOp == "Finalize" {
 			out.StatusInfo.Code, out.StatusInfo.Message, out.StatusInfo.Status = "AUTHN_SUCCESS", "The user is authenticated.", "authenticated"
 		} else {
 			var info bareChallengeInfo
 			info.FactorContext.FactorKey, info.FactorContext.Passive = "ChallengeOMATOTP", true
+			info.FactorContext.FactorAttributes = []struct {
+				Name  string `json:"name"`
+				Value string `json:"value"`
+			}{{Name: "deviceName", Value: "Phone"}}
 			info.ChallengeAttrMap = []bareKeyValue{}
 			info.Prompts = []struct {
 				Key   string `json:"key"`
