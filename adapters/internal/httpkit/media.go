@@ -44,12 +44,15 @@ func RequestMediaType(r *http.Request, supported []string) (string, error) {
 // valid range, everything is acceptable. No acceptable type is
 // ErrNotAcceptable (406).
 func ResponseMediaType(r *http.Request, supported []string) (string, error) {
-	ranges := parseAccept(r.Header.Values("Accept"))
-	if ranges == nil {
-		ranges = []mediaRange{{typ: "*", sub: "*", q: 1000}}
+	var buf [8]mediaRange
+	ranges := parseAccept(buf[:0], r.Header.Values("Accept"))
+	if len(ranges) == 0 {
+		ranges = append(ranges, mediaRange{typ: "*", sub: "*", q: 1000})
 	}
 	own := ""
-	if r.Header.Get("Content-Type") != "" {
+	if ct := r.Header.Get("Content-Type"); slices.Contains(supported, ct) {
+		own = ct // the common case, without parsing
+	} else if ct != "" {
 		own, _ = RequestMediaType(r, supported)
 	}
 	best, bestScore := "", candidateScore{}
@@ -96,20 +99,22 @@ type mediaRange struct {
 	q        int
 }
 
-// parseAccept reads Accept header lines into media ranges, skipping the
-// elements that are not valid ones (a client's typo does not make every
-// answer unacceptable); nil when there is no valid element at all.
-func parseAccept(lines []string) []mediaRange {
-	var out []mediaRange
+// parseAccept appends to dst the media ranges of Accept header lines,
+// skipping the elements that are not valid ones (a client's typo does not
+// make every answer unacceptable).
+func parseAccept(dst []mediaRange, lines []string) []mediaRange {
 	for _, line := range lines {
 		for elem := range strings.SplitSeq(line, ",") {
-			params := strings.Split(elem, ";")
-			typ, sub, ok := strings.Cut(strings.ToLower(strings.TrimSpace(params[0])), "/")
+			rng, params, _ := strings.Cut(elem, ";")
+			rng = strings.TrimSpace(rng)
+			typ, sub, ok := strings.Cut(rng, "/")
 			if !ok || !isToken(typ) || !isToken(sub) || (typ == "*" && sub != "*") {
 				continue
 			}
 			q := 1000
-			for _, p := range params[1:] {
+			for params != "" {
+				var p string
+				p, params, _ = strings.Cut(params, ";")
 				name, value, _ := strings.Cut(p, "=")
 				if strings.EqualFold(strings.TrimSpace(name), "q") {
 					if q, ok = parseQuality(strings.TrimSpace(value)); !ok {
@@ -119,11 +124,11 @@ func parseAccept(lines []string) []mediaRange {
 				}
 			}
 			if q >= 0 {
-				out = append(out, mediaRange{typ: typ, sub: sub, q: q})
+				dst = append(dst, mediaRange{typ: strings.ToLower(typ), sub: strings.ToLower(sub), q: q})
 			}
 		}
 	}
-	return out
+	return dst
 }
 
 // parseQuality reads a qvalue (RFC 9110 §12.4.2: 0 to 1 with at most

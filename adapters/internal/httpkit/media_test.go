@@ -92,3 +92,22 @@ func FuzzResponseMediaType(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkResponseMediaType measures negotiation for the common cases:
+// curl's "*/*" with a JSON body, and a browser-like list.
+func BenchmarkResponseMediaType(b *testing.B) {
+	supported := []string{"application/json", "application/xml"}
+	for _, accept := range []string{"*/*", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"} {
+		b.Run(accept, func(b *testing.B) {
+			r := httptest.NewRequest("PUT", "/", nil)
+			r.Header.Set("Accept", accept)
+			r.Header.Set("Content-Type", "application/json")
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := httpkit.ResponseMediaType(r, supported); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
