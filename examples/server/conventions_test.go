@@ -117,3 +117,15 @@ func TestAnswersComeInTheTypeTheClientAsksFor(t *testing.T) {
 		})
 	}
 }
+
+// TestVaryNamesWhatTheAnswerDependsOn checks the Vary header: the
+// negotiating APIs name Accept and Content-Type, PSD2 (JSON only) none.
+func TestVaryNamesWhatTheAnswerDependsOn(t *testing.T) {
+	base, _, _ := startServer(t, nil, nil)
+	if _, h, _ := exchange(t, "GET", base+"/api/businesses/acmepaymentscorp/challenges", ""); h.Get("Vary") != "Accept, Content-Type" {
+		t.Errorf("catalog GET: Vary %q", h.Values("Vary"))
+	}
+	if _, h, _ := exchange(t, "GET", base+"/v1/psd2/challenges/x", "", "Authorization", "Bearer "+demoPartnerToken); len(h.Values("Vary")) != 0 {
+		t.Errorf("PSD2: Vary %q; want none, PSD2 answers JSON whatever the request says", h.Values("Vary"))
+	}
+}

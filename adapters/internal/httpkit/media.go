@@ -193,10 +193,17 @@ func isToken(s string) bool {
 	return true
 }
 
-// WriteAs answers with v encoded as mediaType, which it echoes in
-// Content-Type. The answer is encoded whole before anything is written, so
-// an encoding error can still be answered with an error envelope.
+// WriteAs answers with v encoded as mediaType, a type ResponseMediaType
+// chose, which it echoes in Content-Type; Vary names the request headers
+// the choice depends on. The answer is encoded whole before anything is
+// written, so an encoding error can still be answered with an error
+// envelope.
 func WriteAs(w http.ResponseWriter, mediaType string, status int, v any) error {
+	w.Header().Set("Vary", "Accept, Content-Type")
+	return write(w, mediaType, status, v)
+}
+
+func write(w http.ResponseWriter, mediaType string, status int, v any) error {
 	buf := encodeBuffers.Get().(*bytes.Buffer)
 	defer putEncodeBuffer(buf)
 	buf.Reset()
@@ -216,7 +223,6 @@ func WriteAs(w http.ResponseWriter, mediaType string, status int, v any) error {
 	h := w.Header()
 	h.Set("Content-Type", mediaType)
 	h.Set("Cache-Control", "no-store")
-	h.Add("Vary", "Accept")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	return nil

@@ -165,11 +165,12 @@ func NewErrorID() string {
 	return string(s[:])
 }
 
-// WriteJSON answers with v as JSON. Answers are never cached: they may
-// carry one-time tokens. net/http sets Content-Length itself for a body
+// WriteJSON answers with v as JSON, for an API that speaks nothing else
+// (and so sends no Vary). Answers are never cached: they may carry
+// one-time tokens. net/http sets Content-Length itself for a body
 // written in one call.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	return WriteAs(w, "application/json", status, v)
+	return write(w, "application/json", status, v)
 }
 
 // encodeJSON writes v to buf as json.Marshal would, without HTML escaping
