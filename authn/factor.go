@@ -17,8 +17,11 @@ type KeyValue struct {
 type Registration struct {
 	// FactorKey names the factor, e.g. "ChallengeOMATOTP".
 	FactorKey string
-	// Attributes are shown to the agent in challengeAttrMap (e.g.
-	// deviceName). Never put a secret here.
+	// Attributes are shown to the agent in challengeAttrMap and
+	// factorAttributes (e.g. deviceName). Never put a secret here. Values
+	// are strings; an attribute whose value is an object is given as one
+	// pair per member, named "attribute.member" (both plain names:
+	// letters, digits, '_' and '-'), and answered as one object.
 	Attributes []KeyValue
 	// Destination is where a one-time code goes (an e-mail address, a phone
 	// number). Responses show it masked.
@@ -121,7 +124,9 @@ type InitRequest struct {
 	TransactionID string
 	UserID        string
 	Registration  Registration
-	Attributes    []KeyValue // factorAttributes of the Init request
+	// Attributes are the factorAttributes of the Init request; a value
+	// that was an object arrives as one "attribute.member" pair per member.
+	Attributes []KeyValue
 	// Origin is the agent and the end user's address (or the agent again,
 	// "agent:<id>", when it reported none).
 	Origin challenge.Origin

@@ -50,12 +50,23 @@ type storedAnswer struct {
 // for another rule spends none), each pair at most once, and a request
 // needing more than MaxComparisons of them is refused with a Violation
 // before any runs. Their outcome tells whether an answer sent equals a
-// kept one, so they are a guess at the kept answers: with a Limiter, a
-// request from EnrollFrom that runs them is first charged one failed
+// kept one, so each answer sent is a guess at the kept answers: with a
+// Limiter, each answer sent that is compared is first charged one failed
 // attempt at the user's answers (VerificationKind, the budget their
-// verifications and authn's ChallengeKBA spend), and refused with a
-// *challenge.ThrottledError, storing nothing, while that budget holds the
-// source off.
+// verifications and authn's ChallengeKBA spend), so a request cannot
+// carry more guesses than a verification could make, and the request is
+// refused with a *challenge.ThrottledError, storing nothing and telling
+// nothing of the comparisons already made, once that budget holds the
+// source off; a request the store then fails (a 503 that asks for a
+// repeat) has its charges refunded. A refused answer is told only that it equals one of the
+// user's other answers, not which. Enroll, without an origin, is not
+// charged: it is for the application's own trusted callers (seeding,
+// migrations); serve users through EnrollFrom.
+//
+// A stored enrollment this release cannot decode (a later release's
+// format after a rollback, or a damaged record) is never overwritten, as
+// that would lose answers: Enroll fails and changes nothing until an
+// operator restores the record or removes it from the store.
 //
 // Enroll returns the user's whole set after the change, in catalog order
 // (answers to questions no longer in the catalog last, as stored), each
@@ -93,7 +104,7 @@ func (s *Service) EnrollFrom(ctx context.Context, origin challenge.Origin, userI
 		return nil, err
 	}
 	u := &update{svc: s, origin: origin, cat: cat, business: business, userID: userID, answers: answers,
-		hashes: make([]string, len(answers)), matched: map[comparison]bool{}}
+		hashes: make([]string, len(answers)), matched: map[comparison]bool{}, charged: map[int]bool{}}
 	// The change is decided again on what another writer stored if it
 	// loses a race: what it learned (hashes, comparisons) is kept, so
 	// that it decides again quickly.
@@ -104,6 +115,11 @@ func (s *Service) EnrollFrom(ctx context.Context, origin challenge.Origin, userI
 		if !errors.Is(err, challenge.ErrConflict) || try == maxEnrollTries {
 			break
 		}
+	}
+	if errors.Is(err, challenge.ErrUnavailable) || errors.Is(err, challenge.ErrOutcomeUnknown) {
+		// The store failed after the comparisons ran: the client is told
+		// to repeat the request, and its repeat pays for them again.
+		u.refund(ctx)
 	}
 	if err != nil {
 		return nil, err
@@ -128,7 +144,8 @@ const maxEnrollTries = 3
 type update struct {
 	svc      *Service
 	origin   challenge.Origin
-	charged  bool // the comparisons with kept answers were charged to the Limiter
+	charged  map[int]bool        // answers sent whose comparisons were charged to the Limiter
+	charges  []challenge.Attempt // those charges, to refund if the store fails
 	cat      *Catalog
 	business string
 	userID   string
@@ -229,7 +246,7 @@ func (u *update) compareWithKept(ctx context.Context, kept []storedAnswer) ([]Vi
 		}
 		match, known := u.matched[p]
 		if !known {
-			if err := u.charge(ctx); err != nil {
+			if err := u.charge(ctx, p.entry); err != nil {
 				return nil, err
 			}
 			var err error
@@ -241,34 +258,50 @@ func (u *update) compareWithKept(ctx context.Context, kept []storedAnswer) ([]Vi
 		}
 		if match {
 			refused[p.entry] = true
-			vs = append(vs, Violation{Entry: p.entry, Field: "Answer", Message: "must differ from the user's answer to " + with[n].Code})
+			// Which kept answer it equals is not said: the caller
+			// learns no more than a wrong or right guess tells.
+			vs = append(vs, Violation{Entry: p.entry, Field: "Answer", Message: "must differ from the user's other answers"})
 		}
 	}
 	return vs, nil
 }
 
-// charge charges the comparisons with kept answers, once, to the
-// Limiter's budget of attempts at the user's answers: whether an answer
-// sent equals a kept one is what a guess at it learns, so a request that
-// compares them counts as a failed attempt, as a wrong answer to a
-// verification does.
-func (u *update) charge(ctx context.Context) error {
-	if u.charged || u.svc.limiter == nil || u.origin.Caller == "" {
+// charge charges the comparisons of the answer sent as entry with the
+// kept answers, once, to the Limiter's budget of attempts at the user's
+// answers: whether an answer sent equals a kept one is what a guess at it
+// learns, so each answer compared counts as a failed attempt, as a wrong
+// answer to a verification does.
+func (u *update) charge(ctx context.Context, entry int) error {
+	if u.charged[entry] || u.svc.limiter == nil || u.origin.Caller == "" {
 		return nil
 	}
 	source := u.origin.Source
 	if source == "" {
 		source = "caller:" + u.origin.Caller
 	}
-	err := u.svc.limiter.Attempt(ctx, challenge.Attempt{Kind: VerificationKind, Subject: u.userID, Source: source, ID: challenge.NewID()})
+	a := challenge.Attempt{Kind: VerificationKind, Subject: u.userID, Source: source, ID: challenge.NewID()}
+	err := u.svc.limiter.Attempt(ctx, a)
 	if err != nil {
 		if !errors.Is(err, challenge.ErrThrottled) {
 			err = fmt.Errorf("%w: limiter: %w", challenge.ErrUnavailable, err)
 		}
 		return fmt.Errorf("questions: enroll: %w", err)
 	}
-	u.charged = true
+	u.charged[entry] = true
+	u.charges = append(u.charges, a)
 	return nil
+}
+
+// refund takes back the charges of a request the store failed: a repeat
+// after a 503 must not cost the user twice. Refunds are best effort (a
+// Limiter that cannot take one back leaves the failure counted) and run
+// even if the request's context is done.
+func (u *update) refund(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	for _, a := range u.charges {
+		_ = u.svc.limiter.Refund(ctx, a)
+	}
+	u.charges = nil
 }
 
 // inCatalogOrder orders answers as their questions are in the catalog;

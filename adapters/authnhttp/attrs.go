@@ -67,6 +67,9 @@ func (v *attrValue) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 		return errAttrValue
 	}
 	v.members = []authn.KeyValue{}
+	if dec.PeekKind() == '}' {
+		return errAttrValue // an object with no member names nothing
+	}
 	for dec.PeekKind() != '}' {
 		tok, err := dec.ReadToken() // a repeated member is the decoder's syntactic error
 		if err != nil {
@@ -112,8 +115,8 @@ func (v *attrValue) UnmarshalXML(dec *xml.Decoder, start xml.StartElement) error
 		case xml.CharData:
 			text.Write(t)
 		case xml.StartElement:
-			var s string
-			if err := dec.DecodeElement(&s, &t); err != nil {
+			s, err := memberText(dec)
+			if err != nil {
 				return err
 			}
 			if v.members == nil {
@@ -132,6 +135,27 @@ func (v *attrValue) UnmarshalXML(dec *xml.Decoder, start xml.StartElement) error
 			}
 			v.text = text.String()
 			return nil
+		}
+	}
+}
+
+// memberText reads the text of an object member's element, up to its
+// end: a member is a string, so an element inside it is refused, as JSON
+// refuses a nested object.
+func memberText(dec *xml.Decoder) (string, error) {
+	var text bytes.Buffer
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", err
+		}
+		switch t := tok.(type) {
+		case xml.CharData:
+			text.Write(t)
+		case xml.StartElement:
+			return "", errAttrValue
+		case xml.EndElement:
+			return text.String(), nil
 		}
 	}
 }
@@ -176,21 +200,33 @@ func flatten(in []factorAttribute) ([]authn.KeyValue, error) {
 	return out, nil
 }
 
-// nest is flatten's inverse for answers: consecutive pairs named
-// "attribute.member" become one entry whose value is an object.
+// nest is flatten's inverse for answers: the pairs named
+// "attribute.member" (one dot, member a plain name) become one entry,
+// where the first of them stands, whose value is an object.
 func nest(in []authn.KeyValue) []keyValue {
 	out := make([]keyValue, 0, len(in))
 	for _, kv := range in {
 		name, member, isMember := strings.Cut(kv.Key, ".")
-		if !isMember || !isName(member) {
+		if !isMember || !isName(name) || !isName(member) {
 			out = append(out, keyValue{Key: kv.Key, Value: attrValue{text: kv.Value}})
 			continue
 		}
-		if n := len(out); n > 0 && out[n-1].Key == name && out[n-1].Value.members != nil {
-			out[n-1].Value.members = append(out[n-1].Value.members, authn.KeyValue{Key: member, Value: kv.Value})
-			continue
+		at := slices.IndexFunc(out, func(e keyValue) bool { return e.Key == name && e.Value.members != nil })
+		if at < 0 {
+			out = append(out, keyValue{Key: name, Value: attrValue{members: []authn.KeyValue{}}})
+			at = len(out) - 1
 		}
-		out = append(out, keyValue{Key: name, Value: attrValue{members: []authn.KeyValue{{Key: member, Value: kv.Value}}}})
+		out[at].Value.members = append(out[at].Value.members, authn.KeyValue{Key: member, Value: kv.Value})
+	}
+	return out
+}
+
+// plain words pairs whose values are strings, such as prompts (a
+// question code with dots is a key, not an object's name).
+func plain(in []authn.KeyValue) []keyValue {
+	out := make([]keyValue, len(in))
+	for i, kv := range in {
+		out[i] = keyValue{Key: kv.Key, Value: attrValue{text: kv.Value}}
 	}
 	return out
 }

@@ -57,6 +57,7 @@ func TestFactorAttributesAreStrictlyRead(t *testing.T) {
 		{`[{"name":"a","value":{"x":"1","x":"2"}}]`, "challengedata.factorAttributes[0].value.x: is given more than once"},
 		{`[{"name":"a.b","value":"x"}]`, "challengedata.factorAttributes[0].name: must be a name without dots"},
 		{`[{"name":"a","value":{"x y":"1"}}]`, "challengedata.factorAttributes[0].value: must name its members with letters, digits, '_' and '-'"},
+		{`[{"name":"a","value":{}}]`, "challengedata.factorAttributes[0].value: must be a string or an object whose members are strings"},
 	} {
 		r := init(tc.attrs)
 		if r.status != 400 || r.StatusInfo.Message != tc.message {
@@ -69,5 +70,13 @@ func TestFactorAttributesAreStrictlyRead(t *testing.T) {
 		"Content-Type", "application/xml")
 	if r.status != 200 || !strings.Contains(r.raw, "<initContext><factorKey>ChallengeOMATOTP</factorKey><passive>true</passive></initContext>") {
 		t.Errorf("XML Init with an object value: %d %s", r.status, r.raw)
+	}
+	// A member holding an element is a nested object, refused as in JSON.
+	begun = e.begin("alice")
+	r = e.send("PUT", `<UpdateAuthnRequest><correlationId>`+begun.CorrelationID+`</correlationId><nonce>`+begun.Nonce+
+		`</nonce><challengeop>Init</challengeop><challengedata><factorKey>ChallengeOMATOTP</factorKey><factorAttributes><name>locale</name><value><language><code>en</code></language></value></factorAttributes></challengedata></UpdateAuthnRequest>`,
+		"Content-Type", "application/xml")
+	if r.status != 400 {
+		t.Errorf("XML Init with a nested object value: %d %s; want 400", r.status, r.raw)
 	}
 }

@@ -221,7 +221,7 @@ func wire(r *authn.Response) wireResponse {
 		out.ChallengeInfo = append(out.ChallengeInfo, challengeInfo{
 			FactorContext:    factorContext{FactorKey: c.FactorKey, Passive: c.Passive, FactorAttributes: userFactorAttributes(attrs)},
 			ChallengeAttrMap: attrs,
-			Prompts:          nest(c.Prompts),
+			Prompts:          plain(c.Prompts),
 		})
 	}
 	return out

@@ -199,7 +199,7 @@ func isToken(s string) bool {
 // written, so an encoding error can still be answered with an error
 // envelope.
 func WriteAs(w http.ResponseWriter, mediaType string, status int, v any) error {
-	w.Header().Set("Vary", "Accept, Content-Type")
+	w.Header().Add("Vary", "Accept, Content-Type") // after a CORS middleware's Origin, say
 	return write(w, mediaType, status, v)
 }
 
