@@ -39,16 +39,21 @@ type config struct {
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
 }
 
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // -h is answered by run, on stdout; a bad flag by the error returned
+	fs.Usage = func() {}
+	defaults := map[string]string{}
 	env := func(name, def string) string {
-		if v := getenv("CHALLENGEKIT_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+		if v := getenv(envName(name)); v != "" {
 			return v
 		}
 		return def
 	}
-	str := func(name, def, usage string) *string { return fs.String(name, env(name, def), usage) }
+	str := func(name, def, usage string) *string {
+		defaults[name] = def
+		return fs.String(name, env(name, def), usage)
+	}
 	addr := str("addr", "127.0.0.1:8080", "listen address")
 	store := str("store", "memory", "challenge store: memory, redis or postgres")
 	redisURL := str("redis-url", "redis://127.0.0.1:6379/0", "Redis URL, for -store redis")
@@ -69,8 +74,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	destDeliveries := str("destination-deliveries", rateString(challenge.DefaultDestinationDeliveries), "codes and pushes a destination may get from every address: N/DURATION")
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return nil, &helpRequest{usage: usage(fs, defaults)}
+	} else if err != nil {
+		return nil, fmt.Errorf("%w (-h lists every flag)", err)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
@@ -148,6 +155,39 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		errs = append(errs, fmt.Errorf("-store: unknown store %q (memory, redis or postgres)", c.store))
 	}
 	return c, errors.Join(errs...)
+}
+
+// envName is the environment variable that sets a flag: -psd2-ttl is
+// CHALLENGEKIT_PSD2_TTL.
+func envName(flagName string) string {
+	return "CHALLENGEKIT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// helpRequest is -h (or -help): run prints usage on stdout and exits 0.
+type helpRequest struct{ usage string }
+
+func (h *helpRequest) Error() string { return "help requested" }
+func (h *helpRequest) Unwrap() error { return flag.ErrHelp }
+
+// usage lists every flag with its environment variable and its default
+// (the built-in one, not what the environment set).
+func usage(fs *flag.FlagSet, defaults map[string]string) string {
+	var b strings.Builder
+	b.WriteString(`Usage: server [flags]
+
+Serves challengekit's PSD2, factor-transaction and security-question APIs
+with demo data. Each flag can also be set by its environment variable; a
+flag given on the command line wins over the variable.
+
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		def := defaults[f.Name]
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(&b, "  -%s  (%s; default %s)\n        %s\n", f.Name, envName(f.Name), def, f.Usage)
+	})
+	return b.String()
 }
 
 // parseRate reads "N/DURATION", as "30/1m".

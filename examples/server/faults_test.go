@@ -111,7 +111,7 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	clock := challengetest.NewClock()
 	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
 	e := &faultEnv{t: t, logs: &challengetest.LogBuffer{}, store: &faultStore{Store: mem}, mem: mem, clock: clock}
-	cfg, err := parseConfig(nil, func(string) string { return "" }, nil)
+	cfg, err := parseConfig(nil, func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestScenarios(t *testing.T) {
 		Dir:   "testdata/scripts",
 		Check: conforms(openAPI(t)),
 		Handler: func(clock *challengetest.FakeClock) (http.Handler, error) {
-			cfg, err := parseConfig(nil, func(string) string { return "" }, nil)
+			cfg, err := parseConfig(nil, func(string) string { return "" })
 			if err != nil {
 				return nil, err
 			}

@@ -26,7 +26,12 @@ const demoShutdown = 10 * time.Second
 // run serves until ctx is done, then shuts down gracefully. ready, if not
 // nil, is called with the listening address once requests are accepted.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(addr string)) error {
-	cfg, err := parseConfig(args, getenv, stderr)
+	cfg, err := parseConfig(args, getenv)
+	var help *helpRequest
+	if errors.As(err, &help) {
+		_, err = io.WriteString(stdout, help.usage)
+		return err
+	}
 	if err != nil {
 		return err
 	}

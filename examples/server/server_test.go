@@ -85,7 +85,7 @@ func TestServerRunsThePSD2FlowWithTheDemoData(t *testing.T) {
 
 func TestConfigLayersFlagsOverEnvironmentOverDefaults(t *testing.T) {
 	env := map[string]string{"CHALLENGEKIT_PSD2_TTL": "90s", "CHALLENGEKIT_LOG_LEVEL": "warn", "CHALLENGEKIT_ADDR": "127.0.0.1:9999"}
-	c, err := parseConfig([]string{"-addr", "127.0.0.1:7777"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	c, err := parseConfig([]string{"-addr", "127.0.0.1:7777"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{[]string{"-demo-load-users", "-3"}, `-demo-load-users: "-3" is not a number`},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {
-		_, err := parseConfig(tc.args, func(string) string { return "" }, &bytes.Buffer{})
+		_, err := parseConfig(tc.args, func(string) string { return "" })
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("parseConfig(%q) = %v; want an error containing %q", tc.args, err, tc.want)
 		}
