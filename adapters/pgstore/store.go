@@ -241,3 +241,13 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// Ping implements [challenge.Pinger]: one statement that reads nothing
+// from the records' table, so that it fails when the database does not
+// answer and when the table is missing.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.db.Exec(ctx, `SELECT 1 FROM challengekit_records LIMIT 0`); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", classify(err))
+	}
+	return nil
+}

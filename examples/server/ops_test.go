@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"github.com/challengekit/challengekit/internal/servicetest"
+)
+
+// getJSON GETs url and decodes its JSON answer.
+func getJSON(t *testing.T, url string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("GET %s: %d, body not JSON: %q", url, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// waitReady polls /readyz until it answers 200, failing after a deadline.
+func waitReady(t *testing.T, p *process, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		status, body := getJSON(t, p.base+"/readyz")
+		if status == 200 {
+			if body["status"] != "ready" {
+				t.Fatalf("readyz: 200 %v", body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz still %d %v after %v\n%s", status, body, within, p.logs)
+		}
+		time.Sleep(20 * time.Millisecond) // polling, bounded by the deadline
+	}
+}
+
+// assertJSONLogs fails unless every line the server wrote to stderr is a
+// JSON object: its store clients' own messages included.
+func assertJSONLogs(t *testing.T, p *process) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(p.logs.String()), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Errorf("a line of stderr is not JSON: %q", line)
+		}
+	}
+}
+
+// TestStartsWithTheStoreDown starts the server on a Redis that is not
+// there yet: it serves, says it is alive but not ready (naming the cause,
+// never the URL's password), answers the APIs with their 503 envelope;
+// once Redis is started it loads its demo data and serves every flow,
+// without a restart.
+func TestStartsWithTheStoreDown(t *testing.T) {
+	servicetest.Programs(t, "redis-server")
+	port := servicetest.FreePort(t)
+	const password = "s3cret-pass"
+	p := startProcess(t, "-store", "redis", "-redis-url", fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", password, port), "-store-retry-max", "100ms")
+
+	if status, body := getJSON(t, p.base+"/livez"); status != 200 || body["status"] != "ok" {
+		t.Fatalf("livez with the store down: %d %v", status, body)
+	}
+	if status, body := getJSON(t, p.base+"/healthz"); status != 200 || body["status"] != "ok" {
+		t.Fatalf("healthz with the store down: %d %v", status, body)
+	}
+	status, body := getJSON(t, p.base+"/readyz")
+	reason, _ := body["reason"].(string)
+	if status != 503 || body["status"] != "unavailable" || !strings.HasPrefix(reason, "store: ") || !strings.Contains(reason, "connection refused") {
+		t.Fatalf("readyz with the store down: %d %v; want 503 naming the refused connection", status, body)
+	}
+	if strings.Contains(reason, password) {
+		t.Fatalf("readyz names the URL's password: %q", reason)
+	}
+	status, body = psd2Call(t, "POST", p.base+"/v1/psd2/challenges", demoBankToken, `{"iban":"DE02120300000000202051","tpp_name":"Ops"}`)
+	if status != 503 || body["code"] != "service_unavailable" {
+		t.Fatalf("PSD2 with the store down: %d %v; want its 503 envelope", status, body)
+	}
+	status, body, err := authnDo("POST", p.base+"/authn/v1", `{"userInfo":{"userId":"alice"}}`)
+	if err != nil || status != 503 {
+		t.Fatalf("authn with the store down: %d %v %v; want its 503 envelope", status, body, err)
+	}
+
+	servicetest.StartRedis(t, port, t.TempDir(), "--requirepass", password)
+	waitReady(t, p, 10*time.Second)
+	create(t, p)
+	// The demo data is there: the catalog the server stores at start.
+	status, body = getJSON(t, p.base+"/api/businesses/"+demoBusiness+"/challenges")
+	if cat, _ := body["Challenge"].([]any); status != 200 || len(cat) != 5 {
+		t.Fatalf("the demo catalog after the store came back: %d %v", status, body)
+	}
+	if err := totpLogin(p.base, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if logs := p.logs.String(); strings.Contains(logs, password) {
+		t.Fatalf("the URL's password reached the logs:\n%s", logs)
+	}
+	assertJSONLogs(t, p)
+}
+
+// totpLogin runs a whole TOTP login for user (alice's secret) against a
+// server process.
+func totpLogin(base, user string) error {
+	status, r, err := authnDo("POST", base+"/authn/v1", fmt.Sprintf(`{"userInfo":{"userId":%q},"context":{"ipAddress":%q}}`, user, freshIPv6()))
+	if err != nil || status != 200 {
+		return fmt.Errorf("begin: %d %v %v", status, r, err)
+	}
+	tx := str(r, "correlationId")
+	step := func(nonce, fields string) (int, map[string]any, error) {
+		return authnDo("PUT", base+"/authn/v1", fmt.Sprintf(`{"correlationId":%q,"nonce":%q,%s}`, tx, nonce, fields))
+	}
+	status, r, err = step(str(r, "nonce"), `"challengeop":"Init","challengedata":{"factorKey":"ChallengeOMATOTP"}`)
+	if err != nil || status != 200 {
+		return fmt.Errorf("init: %d %v %v", status, r, err)
+	}
+	code, _ := totp.GenerateCode(demoTOTPSecret, time.Now())
+	status, r, err = step(str(r, "nonce"), fmt.Sprintf(`"challengeop":"Validate","challengeAnswer":%q`, code))
+	if err != nil || status != 200 || strings.Contains(str(r, "statusInfo", "message"), "not correct") {
+		return fmt.Errorf("validate: %d %v %v", status, r, err)
+	}
+	status, r, err = step(str(r, "nonce"), `"challengeop":"Finalize","challengeResult":"Success"`)
+	if err != nil || status != 200 || str(r, "statusInfo", "status") != "authenticated" {
+		return fmt.Errorf("finalize: %d %v %v", status, r, err)
+	}
+	return nil
+}
