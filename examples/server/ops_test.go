@@ -138,3 +138,66 @@ func totpLogin(base, user string) error {
 	}
 	return nil
 }
+
+// TestServesOverARedisCluster runs the server on a private Redis Cluster
+// of three masters, named by a redis+cluster:// URL: the PSD2 and
+// factor-transaction flows, and the demo data, work across its slots.
+func TestServesOverARedisCluster(t *testing.T) {
+	addrs := servicetest.RedisCluster(t)
+	url := "redis+cluster://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]
+	p := startProcess(t, "-store", "redis", "-redis-url", url)
+	waitReady(t, p, 10*time.Second)
+
+	for range 3 { // challenges land in different slots, so on different masters
+		id := create(t, p)
+		if status, c := psd2Call(t, "PATCH", p.base+"/v1/psd2/challenges/"+id, demoPartnerToken, `{"person_id":"p-alice"}`); status != 200 || c["redirect_url"] == nil {
+			t.Fatalf("PATCH: %d %v", status, c)
+		}
+		if status, c := psd2Call(t, "POST", p.base+"/v1/psd2/challenges/"+id+"/second_factor", demoBankToken, `{"result":"success"}`); status != 200 || c["status"] != "authorized" {
+			t.Fatalf("second factor: %d %v", status, c)
+		}
+	}
+	status, body := getJSON(t, p.base+"/api/businesses/"+demoBusiness+"/challenges")
+	if cat, _ := body["Challenge"].([]any); status != 200 || len(cat) != 5 {
+		t.Fatalf("the demo catalog: %d %v", status, body)
+	}
+	if err := totpLogin(p.base, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	assertJSONLogs(t, p)
+}
+
+func TestRedisURLForms(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want string // the client's type, or the error's start
+	}{
+		{"redis://127.0.0.1:6379/0", "*redis.Client"},
+		{"rediss://user:pw@127.0.0.1:6380/1", "*redis.Client"},
+		{"unix:///run/redis.sock", "*redis.Client"},
+		{"redis+cluster://h1:7000?addr=h2:7001&addr=h3:7002", "*redis.ClusterClient"},
+		{"rediss+cluster://h1:7000", "*redis.ClusterClient"},
+		{"redis+sentinel://s1:26379/0?master_name=mymaster&addr=s2:26379", "*redis.Client"},
+		{"redis+sentinel://s1:26379", "a Sentinel URL names its master"},
+		{"http://h1:6379", `unknown scheme "http"`},
+		{"redis+ring://h1:6379", `unknown scheme "redis+ring"`},
+		{"h1:6379", "want a URL"},
+		{"redis://h1:6379/0?no_such_option=1", "redis: unexpected option"},
+	} {
+		client, _, err := newRedisClient(tc.url)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		} else {
+			got = fmt.Sprintf("%T", client)
+			_ = client.Close()
+		}
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %s; want %s", tc.url, got, tc.want)
+		}
+	}
+	_, secrets, err := newRedisClient("redis://:pa%3Ass@127.0.0.1:6379/0")
+	if err != nil || len(secrets) != 1 || secrets[0] != "pa:ss" {
+		t.Errorf("the URL's password, decoded, is a secret to redact: %q %v", secrets, err)
+	}
+}
