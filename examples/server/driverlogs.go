@@ -73,6 +73,8 @@ func (l pgxLogger) Log(_ context.Context, level tracelog.LogLevel, msg string, d
 		switch k {
 		case "args":
 			continue // the statement's arguments: records' data, digests
+		case "time":
+			k = "duration" // how long it took; "time" is the log line's
 		case "err":
 			if err, ok := v.(error); ok {
 				ev = ev.Str("error", l.redact(err.Error()))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/internal/servicetest"
 )
 
@@ -200,4 +202,36 @@ func TestRedisURLForms(t *testing.T) {
 	if err != nil || len(secrets) != 1 || secrets[0] != "pa:ss" {
 		t.Errorf("the URL's password, decoded, is a secret to redact: %q %v", secrets, err)
 	}
+}
+
+// TestAPostgresTableThatDisappears drops the server's tables under it, as
+// restoring an old backup does: the next request recreates them and
+// succeeds, and /readyz stays ready.
+func TestAPostgresTableThatDisappears(t *testing.T) {
+	admin := servicetest.Postgres(t)
+	schema := "challengekit_test_" + strings.ToLower(strings.ReplaceAll(challenge.NewID(), "-", "_"))
+	ctx := context.Background()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA "`+schema+`"`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), `DROP SCHEMA "`+schema+`" CASCADE`) })
+	url := servicetest.PostgresURL()
+	if strings.Contains(url, "?") {
+		url += "&search_path=" + schema
+	} else {
+		url += "?search_path=" + schema
+	}
+	p := startProcess(t, "-store", "postgres", "-postgres-url", url)
+	waitReady(t, p, 10*time.Second)
+	create(t, p)
+
+	if _, err := admin.Exec(ctx, `DROP TABLE "`+schema+`".challengekit_records, "`+schema+`".challengekit_limit_buckets CASCADE`); err != nil {
+		t.Fatal(err)
+	}
+	id := create(t, p)
+	if status, c := psd2Call(t, "GET", p.base+"/v1/psd2/challenges/"+id, demoPartnerToken, ""); status != 200 || c["status"] != "pending" {
+		t.Fatalf("GET after the tables were recreated: %d %v", status, c)
+	}
+	waitReady(t, p, 10*time.Second)
+	assertJSONLogs(t, p)
 }

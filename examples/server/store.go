@@ -72,12 +72,14 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (*openedSto
 		if err != nil {
 			return nil, err
 		}
-		s, err := pgstore.New(pool, pgstore.Options{})
+		// A database restored without the schema gets it back at the
+		// first statement that misses it, rather than 503s until a restart.
+		s, err := pgstore.New(pool, pgstore.Options{RecreateSchema: true})
 		if err != nil {
 			pool.Close()
 			return nil, err
 		}
-		limiter, err := pgstore.NewLimiter(pool, cfg.limits, pgstore.LimiterOptions{DigestKey: cfg.digestKey()})
+		limiter, err := pgstore.NewLimiter(pool, cfg.limits, pgstore.LimiterOptions{DigestKey: cfg.digestKey(), RecreateSchema: true})
 		if err != nil {
 			pool.Close()
 			return nil, err
