@@ -97,6 +97,10 @@ func TestStartsWithTheStoreDown(t *testing.T) {
 		t.Fatalf("authn with the store down: %d %v %v; want its 503 envelope", status, body, err)
 	}
 
+	if status, body := getJSON(t, p.base+"/api/businesses/"+demoBusiness+"/challenges"); status != 503 {
+		t.Fatalf("security questions with the store down: %d %v; want their 503 envelope", status, body)
+	}
+
 	servicetest.StartRedis(t, port, t.TempDir(), "--requirepass", password)
 	waitReady(t, p, 10*time.Second)
 	create(t, p)
@@ -233,5 +237,34 @@ func TestAPostgresTableThatDisappears(t *testing.T) {
 		t.Fatalf("GET after the tables were recreated: %d %v", status, c)
 	}
 	waitReady(t, p, 10*time.Second)
+	assertJSONLogs(t, p)
+}
+
+// TestStartsWithPostgresDown starts the server on a PostgreSQL that is not
+// there: it serves, not ready, the APIs answering 503, and logs only JSON
+// (pgx's messages included), never the URL's password.
+func TestStartsWithPostgresDown(t *testing.T) {
+	const password = "pg-s3cret"
+	url := fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", password, servicetest.FreePort(t))
+	p := startProcess(t, "-store", "postgres", "-postgres-url", url, "-store-retry-max", "100ms")
+	if status, _ := getJSON(t, p.base+"/livez"); status != 200 {
+		t.Fatalf("livez with PostgreSQL down: %d", status)
+	}
+	status, body := getJSON(t, p.base+"/readyz")
+	if reason, _ := body["reason"].(string); status != 503 || !strings.HasPrefix(reason, "store: ") || strings.Contains(reason, password) {
+		t.Fatalf("readyz with PostgreSQL down: %d %v; want 503 naming the cause, not the password", status, body)
+	}
+	status, body = psd2Call(t, "POST", p.base+"/v1/psd2/challenges", demoBankToken, `{"iban":"DE02120300000000202051","tpp_name":"Ops"}`)
+	if status != 503 || body["code"] != "service_unavailable" {
+		t.Fatalf("PSD2 with PostgreSQL down: %d %v; want its 503 envelope", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if logs, ok := p.logs.WaitFor(ctx, `"component":"pgx"`); !ok {
+		t.Fatalf("no pgx line in the logs:\n%s", logs)
+	}
+	if logs := p.logs.String(); strings.Contains(logs, password) {
+		t.Fatalf("the URL's password reached the logs:\n%s", logs)
+	}
 	assertJSONLogs(t, p)
 }
