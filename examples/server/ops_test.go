@@ -268,3 +268,19 @@ func TestStartsWithPostgresDown(t *testing.T) {
 	}
 	assertJSONLogs(t, p)
 }
+
+// TestServesThroughSentinel runs the server on a master found through a
+// private Sentinel, named by a redis+sentinel:// URL.
+func TestServesThroughSentinel(t *testing.T) {
+	sentinel := servicetest.RedisSentinel(t, "ckmaster")
+	p := startProcess(t, "-store", "redis", "-redis-url", "redis+sentinel://"+sentinel+"/0?master_name=ckmaster")
+	waitReady(t, p, 10*time.Second)
+	id := create(t, p)
+	if status, c := psd2Call(t, "GET", p.base+"/v1/psd2/challenges/"+id, demoPartnerToken, ""); status != 200 || c["status"] != "pending" {
+		t.Fatalf("GET: %d %v", status, c)
+	}
+	if err := totpLogin(p.base, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	assertJSONLogs(t, p)
+}

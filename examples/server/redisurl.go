@@ -14,7 +14,8 @@ import (
 //
 //	redis://[user:password@]host:port[/db][?option=value…]    one node (rediss:// for TLS, unix:///path.sock for a socket)
 //	redis+cluster://[user:password@]host:port[?addr=host2:port2&addr=…]    a Cluster, from one or more of its nodes (rediss+cluster:// for TLS)
-//	redis+sentinel://[user:password@]sentinel:port[/db]?master_name=NAME[&addr=sentinel2:port2…]    a master found through Sentinel (rediss+sentinel:// for TLS)
+//	redis+sentinel://[user:password@]sentinel:port[/db]?master_name=NAME[&addr=sentinel2:port2…][&password=…]    a master found through Sentinel (rediss+sentinel:// for TLS);
+//	    the user and password before @ are the Sentinels', ?username= and ?password= the master's
 //
 // Options are go-redis's (redis.ParseURL, ParseClusterURL and
 // ParseFailoverURL), in snake case: dial_timeout=3s, pool_size=20, ….

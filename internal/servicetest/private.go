@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -117,4 +118,40 @@ func RedisCluster(t testing.TB) []string {
 		_ = c.Close()
 	}
 	return addrs
+}
+
+// RedisSentinel starts a private master and one Sentinel watching it as
+// master, and returns the Sentinel's address once it knows the master.
+func RedisSentinel(t testing.TB, master string) string {
+	t.Helper()
+	Programs(t, "redis-server", "redis-cli")
+	masterPort := FreePort(t)
+	StartRedis(t, masterPort, t.TempDir())
+	port, dir := FreePort(t), t.TempDir()
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\nsentinel monitor %s 127.0.0.1 %d 1\n", port, master, masterPort)
+	path := dir + "/sentinel.conf"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("redis-server", path, "--sentinel")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	// The Sentinel says when it monitors the master.
+	var out strings.Builder
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		out.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "+monitor master "+master) {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return fmt.Sprintf("127.0.0.1:%d", port)
+		}
+	}
+	t.Fatalf("private Sentinel did not start:\n%s", out.String())
+	return ""
 }
