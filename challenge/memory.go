@@ -283,3 +283,6 @@ func cloneBytes(b []byte) []byte {
 func notFound(op, kind, id string) error {
 	return fmt.Errorf("challenge: memory store: %s %s/%s: %w", op, kind, id, ErrNotFound)
 }
+
+// Ping implements [Pinger]: the memory store always answers.
+func (s *MemoryStore) Ping(ctx context.Context) error { return ctx.Err() }

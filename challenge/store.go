@@ -48,3 +48,11 @@ type Store interface {
 	// ErrNotFound if there is no visible one.
 	Delete(ctx context.Context, kind, id string) error
 }
+
+// Pinger is what a [Store] may implement besides the contract: Ping
+// reports whether the backend answers now (nil), or why not. A program's
+// readiness check calls it; a Store that does not implement it is taken to
+// be always ready. Ping changes nothing.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

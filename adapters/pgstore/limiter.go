@@ -38,6 +38,10 @@ type LimiterOptions struct {
 	// are. Every server of a fleet needs the same one. Nil means unkeyed
 	// SHA-256.
 	DigestKey []byte
+	// RecreateSchema is as Options.RecreateSchema: a call that finds the
+	// limiter's tables or functions missing (SQLSTATE 42P01, 42883) runs
+	// Migrate and itself again, once.
+	RecreateSchema bool
 }
 
 var _ challenge.Limiter = (*Limiter)(nil)
@@ -55,6 +59,9 @@ func NewLimiter(db DB, limits challenge.Limits, opts LimiterOptions) (*Limiter, 
 	}
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
+	}
+	if opts.RecreateSchema {
+		db = remigrating{db: db}
 	}
 	return &Limiter{db: db, clock: opts.Clock, limits: limits, key: opts.DigestKey}, nil
 }

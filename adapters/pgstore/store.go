@@ -7,6 +7,11 @@
 // single UPDATE. Visibility (ExpiresAt plus the retention window) is judged
 // by the store's Clock, like every Store; DeleteExpired removes what is past
 // it, through an index, so its cost grows with expired rows only.
+//
+// A statement that finds the schema missing (a database restored without
+// it) fails with an error wrapping challenge.ErrUnavailable that says to
+// run Migrate; with Options.RecreateSchema the store runs Migrate itself
+// and the statement again, once.
 package pgstore
 
 import (
@@ -49,6 +54,13 @@ type Options struct {
 	// Retention is how long an expired record stays readable; zero means
 	// challenge.DefaultRetention.
 	Retention time.Duration
+	// RecreateSchema makes a statement that finds the table missing
+	// (SQLSTATE 42P01, as in a database restored without it) run Migrate
+	// and then itself again, once. Without it, such a statement fails
+	// with an error that wraps challenge.ErrUnavailable and names the
+	// cause, until Migrate is run. Leave it false when db is a
+	// transaction, or when the schema is managed elsewhere.
+	RecreateSchema bool
 }
 
 // Store is a challenge.Store on PostgreSQL. It is safe for concurrent use,
@@ -75,6 +87,9 @@ func New(db DB, opts Options) (*Store, error) {
 	}
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
+	}
+	if opts.RecreateSchema {
+		db = remigrating{db: db}
 	}
 	return &Store{db: db, clock: opts.Clock, retention: opts.Retention}, nil
 }
@@ -226,7 +241,7 @@ func (s *Store) DeleteExpired(ctx context.Context, limit int) (int64, error) {
 DELETE FROM challengekit_records WHERE ctid IN (
   SELECT ctid FROM challengekit_records WHERE purge_at <= $1 ORDER BY purge_at LIMIT $2)`, s.clock.Now(), limit)
 	if err != nil {
-		return 0, fmt.Errorf("pgstore: delete expired: %w", err)
+		return 0, fmt.Errorf("pgstore: delete expired: %w", schemaError(err))
 	}
 	return tag.RowsAffected(), nil
 }
@@ -236,8 +251,21 @@ DELETE FROM challengekit_records WHERE ctid IN (
 // statement was sent) with challenge.ErrUnavailable: nothing was written.
 // Any other error leaves a write's outcome unknown.
 func classify(err error) error {
+	if missingSchema(err) {
+		return schemaError(err)
+	}
 	if pgconn.SafeToRetry(err) {
 		return fmt.Errorf("%w: %w", challenge.ErrUnavailable, err)
 	}
 	return err
+}
+
+// Ping implements [challenge.Pinger]: one statement that reads nothing
+// from the records' table, so that it fails when the database does not
+// answer and when the table is missing.
+func (s *Store) Ping(ctx context.Context) error {
+	if _, err := s.db.Exec(ctx, `SELECT 1 FROM challengekit_records LIMIT 0`); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", classify(err))
+	}
+	return nil
 }

@@ -266,3 +266,18 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// Ping implements [challenge.Pinger]: one PING, to every master of a
+// Cluster.
+func (s *Store) Ping(ctx context.Context) error {
+	var err error
+	if c, ok := s.client.(*redis.ClusterClient); ok {
+		err = c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
+	} else {
+		err = s.client.Ping(ctx).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("redisstore: ping: %w", classify(err))
+	}
+	return nil
+}

@@ -47,6 +47,9 @@ func newStore(t testing.TB, client redis.UniversalClient, clock challenge.Clock,
 
 func TestConformance(t *testing.T) {
 	client := servicetest.Redis(t)
+	if err := newStore(t, client, nil, 0).Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
 	storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
 		return newStore(t, client, cfg.Clock, cfg.Retention)
 	})
@@ -163,6 +166,9 @@ func TestUnreachableRedisFailsFast(t *testing.T) {
 	}
 	if _, err := s.Get(context.Background(), "k", "x"); !errors.Is(err, challenge.ErrUnavailable) {
 		t.Fatalf("Get against a dead server: %v; want ErrUnavailable: nothing was read", err)
+	}
+	if err := s.Ping(context.Background()); !errors.Is(err, challenge.ErrUnavailable) {
+		t.Fatalf("Ping against a dead server: %v; want ErrUnavailable", err)
 	}
 	// A write never says nothing was written: go-redis may have sent it
 	// before the connection it retries on was refused.

@@ -37,6 +37,7 @@ type config struct {
 	limits            challenge.Limits
 	clientAddress     questionshttp.ClientAddress
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
+	storeRetryMax     time.Duration   // longest wait between attempts to prepare a store down at start
 }
 
 func parseConfig(args []string, getenv func(string) string) (*config, error) {
@@ -66,6 +67,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	otpKey := str("otp-key", "", "hex key (32 bytes or more) for one-time-code hashes and the limiter's digests, shared by a fleet; random (and digests unkeyed) if empty")
 	loadUsers := str("demo-load-users", "0", "also register this many authn users load-0, load-1, … with ChallengeOMATOTP on the demo secret, for load tests")
 	headerTimeout := str("read-header-timeout", "5s", "how long a client may take to send its request headers")
+	storeRetryMax := str("store-retry-max", "30s", "longest wait between attempts to reach a store that is down at start (the waits double from 100ms)")
 	callerStarts := str("caller-starts", rateString(challenge.DefaultCallerStarts), "challenges each caller (agent, partner, session) may open: N/DURATION, a burst of N refilled over DURATION")
 	sourceStarts := str("source-starts", rateString(challenge.DefaultSourceStarts), "challenges each end-user address may open, per caller: N/DURATION")
 	freeFailures := str("free-failures", strconv.Itoa(challenge.DefaultFreeFailures), "failures a (user, address) pair makes before holds (1 s, doubling to 15 min) begin")
@@ -89,7 +91,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		name string
 		raw  string
 		dst  *time.Duration
-	}{{"psd2-ttl", *psd2TTL, &c.psd2TTL}, {"authn-ttl", *authnTTL, &c.authnTTL}, {"read-header-timeout", *headerTimeout, &c.readHeaderTimeout}} {
+	}{{"psd2-ttl", *psd2TTL, &c.psd2TTL}, {"authn-ttl", *authnTTL, &c.authnTTL}, {"read-header-timeout", *headerTimeout, &c.readHeaderTimeout},
+		{"store-retry-max", *storeRetryMax, &c.storeRetryMax}} {
 		v, err := time.ParseDuration(d.raw)
 		if err != nil || v <= 0 {
 			errs = append(errs, fmt.Errorf("-%s: %q is not a positive duration", d.name, d.raw))

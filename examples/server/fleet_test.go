@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -193,52 +192,18 @@ func TestFleetSharesChallenges(t *testing.T) {
 }
 
 // TestStoreOutageAndRecovery stops the Redis a server uses: requests get
-// the 5xx envelope within the server's bounds and the cause is logged; once
-// Redis is back, the same server process serves again.
+// the 5xx envelope within the server's bounds, the cause is logged, and
+// /readyz answers 503 naming it; once Redis is back, the same server
+// process is ready and serves again. Every line it logs meanwhile is JSON,
+// go-redis's own included.
 func TestStoreOutageAndRecovery(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if servicetest.Required() {
-			t.Fatal("redis-server is required to test store outages")
-		}
-		t.Skip("redis-server is not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	startRedis := func() *exec.Cmd {
-		t.Helper()
-		cmd := exec.Command("redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Redis says when it listens; wait for that line, not for a time.
-		var out strings.Builder
-		lines := bufio.NewScanner(stdout)
-		for lines.Scan() {
-			out.WriteString(lines.Text() + "\n")
-			if strings.Contains(lines.Text(), "Ready to accept connections") {
-				go func() { _, _ = io.Copy(io.Discard, stdout) }()
-				return cmd
-			}
-		}
-		_ = cmd.Wait()
-		t.Fatalf("private redis-server did not start:\n%s", out.String())
-		return nil
-	}
-	redisCmd := startRedis()
-	t.Cleanup(func() { _ = redisCmd.Process.Kill(); _ = redisCmd.Wait() })
+	port := servicetest.FreePort(t)
+	stopRedis := servicetest.StartRedis(t, port, t.TempDir())
 	p := startProcess(t, "-store", "redis", "-redis-url", fmt.Sprintf("redis://127.0.0.1:%d/0", port))
 	create(t, p)
+	waitReady(t, p, 10*time.Second)
 
-	_ = redisCmd.Process.Kill()
-	_ = redisCmd.Wait()
+	stopRedis()
 	began := time.Now()
 	status, body := psd2Call(t, "POST", p.base+"/v1/psd2/challenges", demoBankToken, `{"iban":"DE02120300000000202051","tpp_name":"Fleet"}`)
 	took := time.Since(began)
@@ -255,9 +220,22 @@ func TestStoreOutageAndRecovery(t *testing.T) {
 	if logs, ok := p.logs.WaitFor(ctx, "connection refused", body["id"].(string)); !ok {
 		t.Fatalf("no log line with the cause and error id %v:\n%s", body["id"], logs)
 	}
+	began = time.Now()
+	if status, body := getJSON(t, p.base+"/readyz"); status != 503 || body["status"] != "unavailable" ||
+		!strings.Contains(fmt.Sprint(body["reason"]), "connection refused") {
+		t.Fatalf("readyz with Redis down: %d %v; want 503 naming the cause", status, body)
+	}
+	if took := time.Since(began); took > readyTimeout+time.Second {
+		t.Fatalf("readyz with Redis down took %v; its bound is %v", took, readyTimeout)
+	}
+	if status, _ := getJSON(t, p.base+"/livez"); status != 200 {
+		t.Fatalf("livez with Redis down: %d", status)
+	}
 
-	redisCmd = startRedis()
+	servicetest.StartRedis(t, port, t.TempDir())
+	waitReady(t, p, 10*time.Second)
 	create(t, p) // the same process serves again
+	assertJSONLogs(t, p)
 }
 
 // authnDo sends an authn request as the demo agent.

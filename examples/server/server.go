@@ -37,14 +37,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := zerolog.New(stderr).Level(cfg.logLevel).With().Timestamp().Logger()
 
-	store, limiter, closeStore, err := openStore(ctx, cfg, log)
+	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer closeStore()
-	handler, err := newMux(ctx, store, limiter, cfg, log)
+	defer opened.close()
+	readiness := newReadiness(opened.store, redactor(opened.secrets...))
+	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
 	if err != nil {
 		return err
+	}
+	// The store's start-up work and the demo data: tried once now, then,
+	// if the store did not answer, retried in the background until it
+	// does, while /readyz and the APIs answer 503.
+	work := func(ctx context.Context) error {
+		if err := opened.prepare(ctx); err != nil {
+			return err
+		}
+		return seed(ctx)
+	}
+	if err := readiness.attempt(ctx, work); err != nil {
+		retryCtx, stopRetrying := context.WithCancel(ctx)
+		retried := make(chan struct{})
+		defer func() { stopRetrying(); <-retried }()
+		go func() {
+			defer close(retried)
+			readiness.retry(retryCtx, log, cfg.storeRetryMax, err, work)
+		}()
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -88,65 +107,76 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // limiter of cfg's limits), with their demo data, and the handler that
 // serves them all.
 func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (http.Handler, error) {
+	ready := newReadiness(store, nil)
+	h, seed, err := buildMux(store, limiter, cfg, log, ready)
+	if err != nil {
+		return nil, err
+	}
+	if err := seed(ctx); err != nil {
+		return nil, err
+	}
+	ready.markPrepared()
+	return h, nil
+}
+
+// buildMux builds the services and the handler, with the health endpoints
+// answering from ready, and returns the function that stores the demo data
+// (idempotent: it may be run again after a partial failure).
+func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger, ready *readiness) (http.Handler, func(context.Context) error, error) {
 	if limiter == nil {
 		var err error
 		if limiter, err = challenge.NewMemoryLimiter(cfg.limits, cfg.clock); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	// One engine configuration for every flow.
 	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter}
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	redirects, err := psd2.NewRedirectBase(cfg.redirectBase, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	psd2Svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{TTL: cfg.psd2TTL, Engine: engine})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	auth, err := psd2http.NewTokens(demoPartnerTokens, []string{demoBankToken})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	psd2Handler, err := psd2http.New(psd2Svc, auth, psd2http.Options{Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	questionsSvc, err := questions.NewService(store, questions.Options{Engine: engine})
 	if err != nil {
-		return nil, err
-	}
-	if err := seedQuestions(ctx, questionsSvc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sessions, err := questionshttp.NewCookieSessions(demoBusiness, demoSessions)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	questionsHandler, err := questionshttp.New(questionsSvc, sessions, questionshttp.Options{Logger: log, ClientAddress: cfg.clientAddress})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	authnSvc, err := newAuthnService(store, questionsSvc, engine, cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	agents, err := authnhttp.NewStaticAgents(map[string]string{demoAgentID: demoAgentSecret})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	authnHandler, err := authnhttp.New(authnSvc, agents, authnhttp.Options{Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"ok"}`)
-	})
-	return httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler}), nil
+	handleHealth(mux, ready)
+	seed := func(ctx context.Context) error { return seedQuestions(ctx, questionsSvc) }
+	return httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler}), seed, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/adapters/pgstore"
@@ -25,66 +24,76 @@ const (
 	requestDeadline  = 5 * time.Second
 )
 
-// openStore opens the store cfg names and returns it with the limiter that
-// goes with it (nil: newMux's memory limiter) and a function that releases
-// them.
-func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (challenge.Store, challenge.Limiter, func(), error) {
+// openedStore is the store cfg names, with what goes with it.
+type openedStore struct {
+	store   challenge.Store
+	limiter challenge.Limiter // nil: newMux's memory limiter
+	// prepare does the start-up work that needs the store to answer
+	// (loading scripts, creating the schema); it is idempotent, and
+	// retried until it succeeds.
+	prepare func(context.Context) error
+	close   func()
+	secrets []string // in the store's URL: never logged nor answered
+}
+
+// openStore opens the store cfg names. It does no I/O: a store that is
+// down at start is no reason not to start.
+func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (*openedStore, error) {
 	switch cfg.store {
 	case "redis":
-		opts, err := redis.ParseURL(cfg.redisURL)
+		client, secrets, err := newRedisClient(cfg.redisURL)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("-redis-url: %w", err)
+			return nil, fmt.Errorf("-redis-url: %w", err)
 		}
-		opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout = storeDialTimeout, storeIOTimeout, storeIOTimeout
-		opts.MaxRetries = 1
-		client := redis.NewClient(opts)
+		logRedisTo(log, redactor(secrets...))
 		s, err := redisstore.New(client, redisstore.Options{})
 		if err != nil {
 			_ = client.Close()
-			return nil, nil, nil, err
+			return nil, err
 		}
 		// The limiter shares the Redis: every server of a fleet spends one budget.
 		limiter, err := redisstore.NewLimiter(client, cfg.limits, redisstore.Options{DigestKey: cfg.digestKey()})
 		if err != nil {
 			_ = client.Close()
-			return nil, nil, nil, err
+			return nil, err
 		}
-		if err := errors.Join(s.Load(ctx), limiter.Load(ctx)); err != nil {
-			// Not fatal: scripts load themselves on first use once Redis is up.
-			log.Warn().Err(err).Msg("redis unreachable at start; serving anyway")
-		}
-		return s, limiter, func() { _ = client.Close() }, nil
+		// Scripts also load themselves on first use; loading them first
+		// makes every write one round trip.
+		prepare := func(ctx context.Context) error { return errors.Join(s.Load(ctx), limiter.Load(ctx)) }
+		return &openedStore{store: s, limiter: limiter, prepare: prepare, close: func() { _ = client.Close() }, secrets: secrets}, nil
 	case "postgres":
 		pcfg, err := pgxpool.ParseConfig(cfg.postgresURL)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("-postgres-url: %w", err)
+			return nil, fmt.Errorf("-postgres-url: %w", err)
 		}
 		pcfg.ConnConfig.ConnectTimeout = storeDialTimeout
+		pcfg.ConnConfig.Tracer = pgxTracer(log, redactor(pcfg.ConnConfig.Password))
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, err
 		}
-		mctx, cancel := context.WithTimeout(ctx, requestDeadline)
-		defer cancel()
-		if err := pgstore.Migrate(mctx, pool); err != nil {
-			pool.Close()
-			return nil, nil, nil, err
-		}
-		s, err := pgstore.New(pool, pgstore.Options{})
+		// A database restored without the schema gets it back at the
+		// first statement that misses it, rather than 503s until a restart.
+		s, err := pgstore.New(pool, pgstore.Options{RecreateSchema: true})
 		if err != nil {
 			pool.Close()
-			return nil, nil, nil, err
+			return nil, err
 		}
-		limiter, err := pgstore.NewLimiter(pool, cfg.limits, pgstore.LimiterOptions{DigestKey: cfg.digestKey()})
+		limiter, err := pgstore.NewLimiter(pool, cfg.limits, pgstore.LimiterOptions{DigestKey: cfg.digestKey(), RecreateSchema: true})
 		if err != nil {
 			pool.Close()
-			return nil, nil, nil, err
+			return nil, err
 		}
+		prepare := func(ctx context.Context) error { return pgstore.Migrate(ctx, pool) }
 		stop := sweep(ctx, log, s, limiter)
-		return s, limiter, func() { stop(); pool.Close() }, nil
+		return &openedStore{store: s, limiter: limiter, prepare: prepare, close: func() { stop(); pool.Close() },
+			secrets: []string{pcfg.ConnConfig.Password}}, nil
 	default:
 		s, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.clock})
-		return s, nil, func() {}, err
+		if err != nil {
+			return nil, err
+		}
+		return &openedStore{store: s, prepare: func(context.Context) error { return nil }, close: func() {}}, nil
 	}
 }
 

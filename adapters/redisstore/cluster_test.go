@@ -1,0 +1,39 @@
+package redisstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/limitertest"
+	"github.com/challengekit/challengekit/challenge/storetest"
+	"github.com/challengekit/challengekit/internal/servicetest"
+)
+
+// TestConformanceOnACluster runs the store's and the limiter's
+// conformance suites on a private Redis Cluster of three masters: every
+// script's keys share a hash slot, so no call crosses nodes.
+func TestConformanceOnACluster(t *testing.T) {
+	addrs := servicetest.RedisCluster(t)
+	client := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { _ = client.Close() })
+	s := newStore(t, client, nil, 0)
+	if err := s.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	t.Run("store", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+			return newStore(t, client, cfg.Clock, cfg.Retention)
+		})
+	})
+	t.Run("limiter", func(t *testing.T) {
+		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
+			return newLimiter(t, client, cfg.Limits, cfg.Clock)
+		})
+	})
+}
