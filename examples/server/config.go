@@ -57,7 +57,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	addr := str("addr", "127.0.0.1:8080", "listen address")
 	store := str("store", "memory", "challenge store: memory, redis or postgres")
-	redisURL := str("redis-url", "redis://127.0.0.1:6379/0", "Redis URL, for -store redis")
+	redisURL := str("redis-url", "redis://127.0.0.1:6379/0", "Redis URL, for -store redis: redis:// or rediss:// (one node), redis+cluster:// (a Cluster), redis+sentinel:// (through Sentinels)")
 	postgresURL := str("postgres-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL, for -store postgres")
 	psd2TTL := str("psd2-ttl", "5m", "lifetime of a PSD2 challenge")
 	authnTTL := str("authn-ttl", "5m", "lifetime of a factor transaction")
