@@ -37,6 +37,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeStore()
+	stopMetrics, err := serveMetrics(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopMetrics(context.Background()) }()
 	handler, err := newMux(ctx, store, limiter, cfg, log)
 	if err != nil {
 		return err
@@ -70,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info().Msg("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), demoShutdown)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := errors.Join(srv.Shutdown(shutdownCtx), stopMetrics(shutdownCtx)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
@@ -91,6 +96,7 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 	}
 	// One engine configuration for every flow.
 	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter}
+	store, engine = instrument(cfg, store, engine)
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
 		return nil, err
@@ -143,5 +149,5 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
-	return httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler}), nil
+	return instrumentHandler(cfg, httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})), nil
 }
