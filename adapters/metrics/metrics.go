@@ -12,25 +12,27 @@
 //
 // The series:
 //
-//	challengekit_transitions_total{kind,event,from,to}       counter
-//	challengekit_failed_attempts_total{kind}                 counter
-//	challengekit_locks_total{kind}                           counter
-//	challengekit_step_duration_seconds{kind}                 histogram
+//	challengekit_transitions_total{kind,event,from,to}        counter
+//	challengekit_failed_attempts_total{kind}                  counter
+//	challengekit_locks_total{kind}                            counter
+//	challengekit_step_duration_seconds{kind}                  histogram
 //	challengekit_store_operation_duration_seconds{backend,op} histogram
-//	challengekit_store_errors_total{backend,op}              counter
-//	challengekit_limiter_throttled_total{kind,op}            counter
-//	challengekit_http_requests_total{route,code}             counter
-//	challengekit_http_request_duration_seconds{route}        histogram
+//	challengekit_store_errors_total{backend,op}               counter
+//	challengekit_limiter_throttled_total{kind,op}             counter
+//	challengekit_http_requests_total{route,code}              counter
+//	challengekit_http_request_duration_seconds{route}         histogram
 //
 // A program builds one [Metrics] and uses it everywhere:
 //
 //	reg := prometheus.NewRegistry()
 //	m, err := metrics.New(reg, metrics.Options{})
-//	store = m.Store("redis", store)
+//	store = m.Store("redis", store) // hand this one to the flows
 //	limiter = m.Limiter(limiter)
-//	engine := challenge.EngineOptions{Store: …, Limiter: limiter, Observer: m}
-//	handler = m.Handler(httpapi.Mount(mux, cfg))
-//	http.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//	engine := challenge.EngineOptions{Limiter: limiter, Observer: m} // for every flow's Options
+//	handler := m.Handler(httpapi.Mount(mux, cfg))
+//	metricsMux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+//
+// and serves metricsMux on a listener of its own, apart from the API.
 package metrics
 
 import (
