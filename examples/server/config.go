@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/challengekit/challengekit/adapters/metrics"
 	"github.com/challengekit/challengekit/adapters/questionshttp"
 	"github.com/challengekit/challengekit/challenge"
 )
@@ -38,6 +39,8 @@ type config struct {
 	clientAddress     questionshttp.ClientAddress
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
 	storeRetryMax     time.Duration   // longest wait between attempts to prepare a store down at start
+	metricsAddr       string
+	metrics           *metrics.Metrics // nil: none; set by serveMetrics when metricsAddr is
 }
 
 func parseConfig(args []string, getenv func(string) string) (*config, error) {
@@ -76,6 +79,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	destDeliveries := str("destination-deliveries", rateString(challenge.DefaultDestinationDeliveries), "codes and pushes a destination may get from every address: N/DURATION")
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
+	metricsAddr := str("metrics-addr", "", "address to serve Prometheus metrics on, at /metrics, on a listener of its own; none if empty")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil, &helpRequest{usage: usage(fs, defaults)}
 	} else if err != nil {
@@ -85,7 +89,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	c := &config{addr: *addr, store: *store, redisURL: *redisURL, postgresURL: *postgresURL,
-		redirectBase: *redirect, demoOutbox: *outbox}
+		redirectBase: *redirect, demoOutbox: *outbox, metricsAddr: *metricsAddr}
 	var errs []error
 	for _, d := range []struct {
 		name string

@@ -42,6 +42,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer opened.close()
+	stopMetrics, err := serveMetrics(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = stopMetrics(context.Background()) }()
 	readiness := newReadiness(opened.store, redactor(opened.secrets...))
 	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
 	if err != nil {
@@ -94,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.Info().Msg("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), demoShutdown)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	if err := errors.Join(srv.Shutdown(shutdownCtx), stopMetrics(shutdownCtx)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
@@ -131,6 +136,7 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	}
 	// One engine configuration for every flow.
 	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter}
+	store, engine = instrument(cfg, store, engine)
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
 		return nil, nil, err
@@ -178,5 +184,5 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	mux := http.NewServeMux()
 	handleHealth(mux, ready)
 	seed := func(ctx context.Context) error { return seedQuestions(ctx, questionsSvc) }
-	return httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler}), seed, nil
+	return instrumentHandler(cfg, httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})), seed, nil
 }

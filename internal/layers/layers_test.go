@@ -44,6 +44,7 @@ var may = map[string][]string{
 	"adapters/httpapi":              {"adapters/psd2http", "adapters/authnhttp", "adapters/questionshttp"},
 	"adapters/redisstore":           {"challenge", "internal/binenc"},
 	"adapters/pgstore":              {"challenge"},
+	"adapters/metrics":              {"challenge"},
 
 	// Helpers of the module's own, below everything.
 	"internal/binenc":      nil,
