@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/adapters/questionshttp"
+	"github.com/challengekit/challengekit/adapters/tracing"
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -37,6 +38,8 @@ type config struct {
 	limits            challenge.Limits
 	clientAddress     questionshttp.ClientAddress
 	clock             challenge.Clock // nil: the system's; scenario tests set a fake one
+	traceFile         string          // spans go there, one JSON object a line; none if empty
+	tracer            *tracing.Tracer // set by startTracing when traceFile is
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -68,6 +71,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	deliveries := str("deliveries", rateString(challenge.DefaultDeliveries), "codes and pushes one address may have sent to a destination: N/DURATION, at most N in any DURATION")
 	destDeliveries := str("destination-deliveries", rateString(challenge.DefaultDestinationDeliveries), "codes and pushes a destination may get from every address: N/DURATION")
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
+	traceFile := str("trace-file", "", "file to write OpenTelemetry spans to, one JSON object a line (none by default)")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -76,7 +80,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	c := &config{addr: *addr, store: *store, redisURL: *redisURL, postgresURL: *postgresURL,
-		redirectBase: *redirect, demoOutbox: *outbox}
+		redirectBase: *redirect, demoOutbox: *outbox, traceFile: *traceFile}
 	var errs []error
 	for _, d := range []struct {
 		name string

@@ -31,6 +31,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := zerolog.New(stderr).Level(cfg.logLevel).With().Timestamp().Logger()
+	stopTracing, err := startTracing(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 
 	store, limiter, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -89,8 +94,9 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 			return nil, err
 		}
 	}
+	store = cfg.tracedStore(store)
 	// One engine configuration for every flow.
-	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter}
+	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter, Tracer: cfg.engineTracer()}
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
 		return nil, err
@@ -143,5 +149,5 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"ok"}`)
 	})
-	return httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler}), nil
+	return cfg.tracedHandler(httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})), nil
 }
