@@ -32,7 +32,7 @@ func Example() {
 		fmt.Print(s.Name)
 		for _, kv := range s.Attributes {
 			if kv.Key == tracing.OutcomeKey || kv.Key == tracing.EventKey {
-				fmt.Printf(" %s=%s", kv.Key, kv.Value.Emit())
+				fmt.Printf(" %s=%s", kv.Key, kv.Value.String())
 			}
 		}
 		fmt.Println()

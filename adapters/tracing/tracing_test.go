@@ -129,12 +129,12 @@ func noSecrets(t *testing.T, spans tracetest.SpanStubs) {
 	for _, s := range spans {
 		texts := []string{s.Name, s.Status.Description}
 		for _, kv := range s.Attributes {
-			texts = append(texts, string(kv.Key), kv.Value.Emit())
+			texts = append(texts, string(kv.Key), kv.Value.String())
 		}
 		for _, ev := range s.Events {
 			texts = append(texts, ev.Name)
 			for _, kv := range ev.Attributes {
-				texts = append(texts, kv.Value.Emit())
+				texts = append(texts, kv.Value.String())
 			}
 		}
 		for _, text := range texts {
@@ -227,8 +227,8 @@ func TestAWrongPersonIsAFailedStepNotAnError(t *testing.T) {
 	noSecrets(t, spans)
 	for _, s := range spans {
 		for _, kv := range s.Attributes {
-			if strings.Contains(kv.Value.Emit(), "mallory") {
-				t.Errorf("span %q carries the person: %s", s.Name, kv.Value.Emit())
+			if strings.Contains(kv.Value.String(), "mallory") {
+				t.Errorf("span %q carries the person: %s", s.Name, kv.Value.String())
 			}
 		}
 	}
