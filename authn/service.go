@@ -566,6 +566,7 @@ func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOpt
 		return nil
 	}
 	return s.engine.StepGuarded(ctx, id, guard, func(tx *challenge.Tx) error {
+		tx.SetSource(s.source(p))
 		if nonce != "" && repeats(p, nonce, op) {
 			return fn(tx, true)
 		}

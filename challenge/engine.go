@@ -1,7 +1,11 @@
 package challenge
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -25,10 +29,20 @@ type EngineOptions struct {
 	MaxAttempts int
 	// Logger receives one line per saved change. The zero value logs
 	// nothing. Lines carry kind, id, event, states, attempts and duration;
-	// never Data, subjects or secrets.
+	// never Data, secrets, subjects or sources.
 	Logger zerolog.Logger
-	// Observer, if set, receives every saved change.
+	// LogSubjectKey, if not empty, adds to every line a keyed hash of the
+	// record's subject, subject_hash: the first 16 hex digits of
+	// HMAC-SHA256(LogSubjectKey, subject), so that one user's lines can be
+	// correlated without naming the user. The same key and subject always
+	// give the same hash; keep the key secret (anyone holding it can test
+	// a guess of a subject) and change it to unlink old logs from new.
+	LogSubjectKey []byte
+	// Observer, if set, receives every saved change, with its subject and
+	// source (for an audit trail).
 	Observer Observer
+	// Tracer, if set, follows every Create, Step and Get (see [Tracer]).
+	Tracer Tracer
 	// Limiter, if set, is charged for every start that names its caller
 	// (Start.Origin) and for every attempt a flow declares with
 	// [Tx.Attempt]; attempts whose answers are right are refunded.
@@ -53,6 +67,8 @@ type Engine struct {
 	log      zerolog.Logger
 	observer Observer
 	limiter  Limiter
+	tracer   Tracer
+	hashKey  []byte
 }
 
 // NewEngine returns an Engine for machine's records in store, or an error
@@ -67,7 +83,8 @@ func NewEngine(store Store, machine *Machine, opts EngineOptions) (*Engine, erro
 		return nil, fmt.Errorf("challenge: engine %s: negative MaxAttempts %d", machine.Name(), opts.MaxAttempts)
 	}
 	e := &Engine{store: store, machine: machine, clock: opts.Clock, ids: opts.IDs,
-		max: opts.MaxAttempts, log: opts.Logger, observer: opts.Observer, limiter: opts.Limiter}
+		max: opts.MaxAttempts, log: opts.Logger, observer: opts.Observer, limiter: opts.Limiter,
+		tracer: opts.Tracer, hashKey: bytes.Clone(opts.LogSubjectKey)}
 	if e.clock == nil {
 		e.clock = SystemClock{}
 	}
@@ -113,6 +130,22 @@ type Start struct {
 // ErrAlreadyExists if the ID is taken, or, when the store fails,
 // ErrUnavailable or ErrOutcomeUnknown wrapping the store's error.
 func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
+	if e.tracer == nil {
+		return e.create(ctx, s)
+	}
+	ctx, end := e.tracer.StartOperation(ctx, Operation{Kind: e.machine.Name(), Name: opCreate})
+	rec, err := e.create(ctx, s)
+	res := OperationResult{Outcome: OutcomeOK, Err: err}
+	if err != nil {
+		res.Outcome = OutcomeError
+	} else {
+		res.To = rec.State
+	}
+	end(res)
+	return rec, err
+}
+
+func (e *Engine) create(ctx context.Context, s Start) (*Record, error) {
 	start := e.clock.Now()
 	kind := e.machine.Name()
 	if s.TTL < 0 {
@@ -139,7 +172,7 @@ func (e *Engine) Create(ctx context.Context, s Start) (*Record, error) {
 	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, writeError(err, sent)
 	}
-	e.emit(ctx, rec, []change{{to: rec.State}}, now, start)
+	e.emit(ctx, rec, []change{{to: rec.State}}, s.Origin.Source, now, start)
 	return rec, nil
 }
 
@@ -193,6 +226,30 @@ func (e *Engine) Step(ctx context.Context, id string, fn func(tx *Tx) error) (*R
 // or not, indistinguishable from one that does not exist. guard must not
 // change the record.
 func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record) error, fn func(tx *Tx) error) (*Record, error) {
+	if e.tracer == nil {
+		return e.step(ctx, id, guard, fn, nil)
+	}
+	op := Operation{Kind: e.machine.Name(), Name: opStep}
+	if fn == nil {
+		op.Name = opGet
+	}
+	ctx, end := e.tracer.StartOperation(ctx, op)
+	var res OperationResult
+	rec, err := e.step(ctx, id, guard, fn, &res)
+	res.Err = err
+	switch {
+	case err == nil:
+		res.Outcome = OutcomeOK
+	case res.Outcome == "":
+		res.Outcome = OutcomeError
+	}
+	end(res)
+	return rec, err
+}
+
+// step is StepGuarded; res, if not nil, is given the states and event of
+// the last run, and OutcomeFailed if that run saved a failed attempt.
+func (e *Engine) step(ctx context.Context, id string, guard func(*Record) error, fn func(tx *Tx) error, res *OperationResult) (*Record, error) {
 	kind := e.machine.Name()
 	if id == "" || len(id) > MaxIDLength {
 		return nil, fmt.Errorf("challenge: %s: id of %d bytes: %w", kind, len(id), ErrNotFound)
@@ -214,9 +271,24 @@ func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record)
 			}
 		}
 		tx.reset(rec)
+		from := rec.State
 		out, err := e.decide(ctx, tx, start, fn)
 		if try == 0 && errors.Is(err, ErrConflict) {
 			continue
+		}
+		if res != nil {
+			res.From, res.To = from, from
+			if tx.saved {
+				res.To = tx.rec.State
+				for _, ch := range tx.changes {
+					if ch.event != "" {
+						res.Event = ch.event
+					}
+				}
+				if tx.failed {
+					res.Outcome = OutcomeFailed
+				}
+			}
 		}
 		e.settle(ctx, &tx.charge, tx.failed)
 		return out, err
@@ -343,16 +415,19 @@ func (e *Engine) save(ctx context.Context, tx *Tx, start time.Time) error {
 	if err := e.store.Update(ctx, tx.rec); err != nil {
 		return writeError(err, sent)
 	}
-	e.emit(ctx, tx.rec, tx.changes, tx.now, start)
+	tx.saved = true
+	e.emit(ctx, tx.rec, tx.changes, tx.source, tx.now, start)
 	return nil
 }
 
-// emit logs and observes changes to rec that have been saved at time at.
-func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, at, start time.Time) {
+// emit logs and observes changes to rec that have been saved at time at,
+// asked for from source (empty if unknown).
+func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, source string, at, start time.Time) {
 	if len(changes) == 0 {
 		return
 	}
 	took := e.clock.Now().Sub(start)
+	var subjectHash string
 	for _, ch := range changes {
 		level, msg := zerolog.InfoLevel, "challenge transition"
 		switch {
@@ -365,6 +440,12 @@ func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, at, st
 		}
 		if ev := e.log.WithLevel(level); ev != nil {
 			ev = ev.Str("kind", rec.Kind).Str("id", rec.ID)
+			if len(e.hashKey) > 0 {
+				if subjectHash == "" {
+					subjectHash = SubjectHash(e.hashKey, rec.Subject)
+				}
+				ev = ev.Str("subject_hash", subjectHash)
+			}
 			if ch.event != "" {
 				ev = ev.Str("event", string(ch.event)).Str("from", string(ch.from))
 			}
@@ -375,8 +456,20 @@ func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, at, st
 			ev.Dur("duration", took).Msg(msg)
 		}
 		if e.observer != nil {
-			e.observer.Observe(ctx, Change{Kind: rec.Kind, ID: rec.ID, Event: ch.event, From: ch.from, To: ch.to,
+			e.observer.Observe(ctx, Change{Kind: rec.Kind, ID: rec.ID, Subject: rec.Subject, Source: source,
+				Event: ch.event, From: ch.from, To: ch.to,
 				Attempts: ch.attempts, Failed: ch.failed, Reason: ch.reason, At: at, Duration: took})
 		}
 	}
+}
+
+// SubjectHash returns the keyed hash of subject that the engine logs as
+// subject_hash when [EngineOptions.LogSubjectKey] is key: the first 16
+// hex digits of HMAC-SHA256(key, subject). An operator holding the key
+// computes it to find one user's lines.
+func SubjectHash(key []byte, subject string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(subject))
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(m.Sum(sum[:0]))[:16]
 }

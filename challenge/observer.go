@@ -5,11 +5,19 @@ import (
 	"time"
 )
 
-// Change describes one saved change to a challenge, as the [Engine] logs it
-// and hands it to an [Observer]. It never carries the record's Data.
+// Change describes one saved change to a challenge, as the [Engine] hands
+// it to an [Observer] (and logs it, without Subject and Source). It never
+// carries the record's Data.
 type Change struct {
 	Kind string
 	ID   string
+	// Subject is the record's subject after the change (the user, where
+	// the flow knows them; empty until then), for an audit trail.
+	Subject string
+	// Source is where the request came from, where the engine knows it:
+	// the Origin.Source of a create, the source a step's flow charged with
+	// [Tx.Attempt]; empty otherwise.
+	Source string
 	// Event is the event fired; empty when the change only recorded a
 	// failed attempt.
 	Event Event

@@ -20,8 +20,10 @@ type Tx struct {
 	changes []change
 	buf     [2]change // backs changes: most steps make one or two
 	after   []func(context.Context) error
+	source  string // the request's source, as the flow gave it to Attempt
 	dirty   bool
 	failed  bool
+	saved   bool // the run's changes were saved
 }
 
 // change is a Change made in a Tx, kept compactly (a Tx is allocated per
@@ -37,7 +39,7 @@ type change struct {
 
 // reset readies tx for a run of the step's function on rec.
 func (tx *Tx) reset(rec *Record) {
-	tx.rec, tx.changes, tx.after, tx.dirty, tx.failed = rec, tx.buf[:0], tx.after[:0], false, false
+	tx.rec, tx.changes, tx.after, tx.dirty, tx.failed, tx.saved = rec, tx.buf[:0], tx.after[:0], false, false, false
 }
 
 // ID returns the record's ID.
@@ -82,7 +84,9 @@ func (tx *Tx) Now() time.Time { return tx.now }
 // The charge is made once per [Engine.Step], however often its function
 // runs, and is refunded when the step ends unless a run of the step
 // recorded a failure with [Tx.Fail] (even one whose save then lost a race:
-// the wrong answer was checked). Without a Limiter, Attempt does nothing.
+// the wrong answer was checked). Without a Limiter, Attempt charges
+// nothing. Either way, source is the step's source in the [Change]s it
+// saves.
 func (tx *Tx) Attempt(subject, source string) error {
 	return tx.AttemptIn(tx.engine.machine.Name(), subject, source)
 }
@@ -94,6 +98,7 @@ func (tx *Tx) Attempt(subject, source string) error {
 // challenge asks for it.
 func (tx *Tx) AttemptIn(kind, subject, source string) error {
 	e := tx.engine
+	tx.source = source
 	if e.limiter == nil {
 		return nil
 	}
@@ -117,6 +122,12 @@ func (tx *Tx) AttemptIn(kind, subject, source string) error {
 	c.attempt, c.charged = a, true
 	return nil
 }
+
+// SetSource names where this step's request comes from (the end user's
+// address, or the caller where the flow does not know it), for the
+// [Change]s the step saves: what an audit trail records. [Tx.Attempt]
+// sets it as well. It changes nothing in the record.
+func (tx *Tx) SetSource(source string) { tx.source = source }
 
 // AfterSave registers fn to run once this step's changes are saved: what
 // must happen once per applied step, and never for a run the step

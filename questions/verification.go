@@ -89,6 +89,7 @@ func (s *Service) Answer(ctx context.Context, id, answer string) (*Verification,
 		if v, err = decodeVerification(tx.Data()); err != nil {
 			return err
 		}
+		tx.SetSource(v.Source)
 		if tx.State() != StateAsked || v.Next >= len(v.Asked) {
 			return tx.Fire(EventVerify) // refused: the verification is over
 		}

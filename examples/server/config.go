@@ -17,6 +17,7 @@ import (
 
 	"github.com/challengekit/challengekit/adapters/metrics"
 	"github.com/challengekit/challengekit/adapters/questionshttp"
+	"github.com/challengekit/challengekit/adapters/tracing"
 	"github.com/challengekit/challengekit/challenge"
 )
 
@@ -41,6 +42,8 @@ type config struct {
 	storeRetryMax     time.Duration   // longest wait between attempts to prepare a store down at start
 	metricsAddr       string
 	metrics           *metrics.Metrics // nil: none; set by serveMetrics when metricsAddr is
+	traceFile         string           // spans go there, one JSON object a line; none if empty
+	tracer            *tracing.Tracer  // set by startTracing when traceFile is
 }
 
 func parseConfig(args []string, getenv func(string) string) (*config, error) {
@@ -78,6 +81,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	deliveries := str("deliveries", rateString(challenge.DefaultDeliveries), "codes and pushes one address may have sent to a destination: N/DURATION, at most N in any DURATION")
 	destDeliveries := str("destination-deliveries", rateString(challenge.DefaultDestinationDeliveries), "codes and pushes a destination may get from every address: N/DURATION")
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
+	traceFile := str("trace-file", "", "file to write OpenTelemetry spans to, one JSON object a line (none by default)")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
 	metricsAddr := str("metrics-addr", "", "address to serve Prometheus metrics on, at /metrics, on a listener of its own; none if empty")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -89,7 +93,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		return nil, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	c := &config{addr: *addr, store: *store, redisURL: *redisURL, postgresURL: *postgresURL,
-		redirectBase: *redirect, demoOutbox: *outbox, metricsAddr: *metricsAddr}
+		redirectBase: *redirect, demoOutbox: *outbox, metricsAddr: *metricsAddr, traceFile: *traceFile}
 	var errs []error
 	for _, d := range []struct {
 		name string

@@ -36,6 +36,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := zerolog.New(stderr).Level(cfg.logLevel).With().Timestamp().Logger()
+	stopTracing, err := startTracing(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 
 	opened, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -134,8 +139,9 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 			return nil, nil, err
 		}
 	}
+	store = cfg.tracedStore(store)
 	// One engine configuration for every flow.
-	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter}
+	engine := challenge.EngineOptions{Clock: cfg.clock, Logger: log, Limiter: limiter, Tracer: cfg.engineTracer()}
 	store, engine = instrument(cfg, store, engine)
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
@@ -184,5 +190,8 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	mux := http.NewServeMux()
 	handleHealth(mux, ready)
 	seed := func(ctx context.Context) error { return seedQuestions(ctx, questionsSvc) }
-	return instrumentHandler(cfg, httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})), seed, nil
+	// Tracing outside metrics: both read the route pattern the mux sets on
+	// the request it is given, and tracing hands down a copy it reads.
+	api := httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})
+	return cfg.tracedHandler(instrumentHandler(cfg, api)), seed, nil
 }

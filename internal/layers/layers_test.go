@@ -45,6 +45,7 @@ var may = map[string][]string{
 	"adapters/redisstore":           {"challenge", "internal/binenc"},
 	"adapters/pgstore":              {"challenge"},
 	"adapters/metrics":              {"challenge"},
+	"adapters/tracing":              {"challenge"},
 
 	// Helpers of the module's own, below everything.
 	"internal/binenc":      nil,
@@ -60,10 +61,10 @@ var may = map[string][]string{
 // in: serving PSD2 compiles no password hashing and no OTP library, and
 // no flow knows HTTP.
 var mustNotNeed = map[string][]string{
-	"challenge":         {"net/http"},
-	"psd2":              {"net/http", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
-	"authn":             {"net/http", "golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
-	"questions":         {"net/http", "github.com/pquerna/otp"},
+	"challenge":         {"net/http", "go.opentelemetry.io"},
+	"psd2":              {"net/http", "golang.org/x/crypto/argon2", "github.com/pquerna/otp", "go.opentelemetry.io"},
+	"authn":             {"net/http", "golang.org/x/crypto/argon2", "github.com/pquerna/otp", "go.opentelemetry.io"},
+	"questions":         {"net/http", "github.com/pquerna/otp", "go.opentelemetry.io"},
 	"adapters/psd2http": {"golang.org/x/crypto/argon2", "github.com/pquerna/otp"},
 }
 

@@ -1,0 +1,103 @@
+package tracing
+
+import (
+	"context"
+	"errors"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/challengekit/challengekit/challenge"
+)
+
+// Store is a [challenge.Store] whose calls each make a span: "store.create",
+// "store.get", "store.update" and "store.delete", children of the span in
+// the call's context (the engine's operation), with the kind of record
+// and the backend as attributes. It implements [challenge.Pinger] too
+// ("store.ping"): it pings the wrapped store if that is a Pinger, and is
+// always ready otherwise, as the interface takes a Store that is not. It
+// is safe for concurrent use if the store it wraps is.
+type Store struct {
+	next    challenge.Store
+	tracer  trace.Tracer
+	backend attribute.KeyValue
+}
+
+var (
+	_ challenge.Store  = (*Store)(nil)
+	_ challenge.Pinger = (*Store)(nil)
+)
+
+// Ping implements [challenge.Pinger], in a span "store.ping".
+func (s *Store) Ping(ctx context.Context) error {
+	p, ok := s.next.(challenge.Pinger)
+	if !ok {
+		return nil
+	}
+	ctx, span := s.tracer.Start(ctx, "store.ping", trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(s.backend))
+	err := p.Ping(ctx)
+	end(span, err)
+	return err
+}
+
+// Store wraps store so that its calls are traced; backend names it in the
+// spans ("memory", "redis", "postgres").
+func (t *Tracer) Store(store challenge.Store, backend string) *Store {
+	return &Store{next: store, tracer: t.tracer, backend: BackendKey.String(backend)}
+}
+
+// Unwrap returns the store that s traces.
+func (s *Store) Unwrap() challenge.Store { return s.next }
+
+func (s *Store) start(ctx context.Context, op, kind string) (context.Context, trace.Span) {
+	return s.tracer.Start(ctx, "store."+op, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(s.backend, KindKey.String(kind), semconv.DBOperationNameKey.String(op)))
+}
+
+// end ends span with err's class. A missing record, a taken ID or a lost
+// race are answers of the store, not its failures.
+func end(span trace.Span, err error) {
+	if err != nil {
+		class := ErrorType(err)
+		span.SetAttributes(semconv.ErrorTypeKey.String(class))
+		if !errors.Is(err, challenge.ErrNotFound) && !errors.Is(err, challenge.ErrAlreadyExists) &&
+			!errors.Is(err, challenge.ErrConflict) {
+			span.SetStatus(codes.Error, class)
+		}
+	}
+	span.End()
+}
+
+// Create creates rec in the wrapped store, in a span "store.create".
+func (s *Store) Create(ctx context.Context, rec *challenge.Record) error {
+	ctx, span := s.start(ctx, "create", rec.Kind)
+	err := s.next.Create(ctx, rec)
+	end(span, err)
+	return err
+}
+
+// Get reads a record from the wrapped store, in a span "store.get".
+func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, error) {
+	ctx, span := s.start(ctx, "get", kind)
+	rec, err := s.next.Get(ctx, kind, id)
+	end(span, err)
+	return rec, err
+}
+
+// Update updates rec in the wrapped store, in a span "store.update".
+func (s *Store) Update(ctx context.Context, rec *challenge.Record) error {
+	ctx, span := s.start(ctx, "update", rec.Kind)
+	err := s.next.Update(ctx, rec)
+	end(span, err)
+	return err
+}
+
+// Delete deletes a record from the wrapped store, in a span "store.delete".
+func (s *Store) Delete(ctx context.Context, kind, id string) error {
+	ctx, span := s.start(ctx, "delete", kind)
+	err := s.next.Delete(ctx, kind, id)
+	end(span, err)
+	return err
+}
