@@ -566,7 +566,11 @@ func (s *Service) step(ctx context.Context, clientID, id, nonce string, nonceOpt
 		return nil
 	}
 	return s.engine.StepGuarded(ctx, id, guard, func(tx *challenge.Tx) error {
-		tx.SetSource(s.source(p))
+		if p.Source != "" {
+			tx.SetSource(p.Source)
+		} else {
+			tx.SetSourceOf("agent", p.ClientID) // as s.source(p), joined only for an Observer
+		}
 		if nonce != "" && repeats(p, nonce, op) {
 			return fn(tx, true)
 		}

@@ -172,7 +172,7 @@ func (e *Engine) create(ctx context.Context, s Start) (*Record, error) {
 	if err := e.store.Create(ctx, rec); err != nil {
 		return nil, writeError(err, sent)
 	}
-	e.emit(ctx, rec, []change{{to: rec.State}}, s.Origin.Source, now, start)
+	e.emit(ctx, rec, []change{{to: rec.State}}, "", s.Origin.Source, now, start)
 	return rec, nil
 }
 
@@ -416,13 +416,13 @@ func (e *Engine) save(ctx context.Context, tx *Tx, start time.Time) error {
 		return writeError(err, sent)
 	}
 	tx.saved = true
-	e.emit(ctx, tx.rec, tx.changes, tx.source, tx.now, start)
+	e.emit(ctx, tx.rec, tx.changes, tx.scheme, tx.source, tx.now, start)
 	return nil
 }
 
 // emit logs and observes changes to rec that have been saved at time at,
 // asked for from source (empty if unknown).
-func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, source string, at, start time.Time) {
+func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, scheme, source string, at, start time.Time) {
 	if len(changes) == 0 {
 		return
 	}
@@ -456,6 +456,9 @@ func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, source
 			ev.Dur("duration", took).Msg(msg)
 		}
 		if e.observer != nil {
+			if scheme != "" {
+				source, scheme = scheme+":"+source, "" // joined once, for every change of the step
+			}
 			e.observer.Observe(ctx, Change{Kind: rec.Kind, ID: rec.ID, Subject: rec.Subject, Source: source,
 				Event: ch.event, From: ch.from, To: ch.to,
 				Attempts: ch.attempts, Failed: ch.failed, Reason: ch.reason, At: at, Duration: took})

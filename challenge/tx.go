@@ -21,6 +21,7 @@ type Tx struct {
 	buf     [2]change // backs changes: most steps make one or two
 	after   []func(context.Context) error
 	source  string // the request's source, as the flow gave it to Attempt
+	scheme  string // if set, the source is scheme:source (SetSourceOf), joined only for an Observer
 	dirty   bool
 	failed  bool
 	saved   bool // the run's changes were saved
@@ -98,7 +99,7 @@ func (tx *Tx) Attempt(subject, source string) error {
 // challenge asks for it.
 func (tx *Tx) AttemptIn(kind, subject, source string) error {
 	e := tx.engine
-	tx.source = source
+	tx.source, tx.scheme = source, ""
 	if e.limiter == nil {
 		return nil
 	}
@@ -127,7 +128,13 @@ func (tx *Tx) AttemptIn(kind, subject, source string) error {
 // address, or the caller where the flow does not know it), for the
 // [Change]s the step saves: what an audit trail records. [Tx.Attempt]
 // sets it as well. It changes nothing in the record.
-func (tx *Tx) SetSource(source string) { tx.source = source }
+func (tx *Tx) SetSource(source string) { tx.source, tx.scheme = source, "" }
+
+// SetSourceOf is SetSource(scheme + ":" + name), as "partner:acme", with
+// the string joined only if an [Observer] will see it: steps on the hot
+// path pay nothing for an audit trail nobody keeps.
+func (tx *Tx) SetSourceOf(scheme, name string) { tx.source, tx.scheme = name, scheme }
+
 
 // AfterSave registers fn to run once this step's changes are saved: what
 // must happen once per applied step, and never for a run the step

@@ -229,7 +229,7 @@ func (s *Service) EnterCredentials(ctx context.Context, partner, id, personID st
 	}
 	var p payload
 	rec, err := s.engine.StepGuarded(ctx, id, s.tenant(partner, &p), func(tx *challenge.Tx) error {
-		tx.SetSource("partner:" + partner)
+		tx.SetSourceOf("partner", partner)
 		switch tx.State() {
 		case StatePending:
 			if personID == p.LastMismatch {
