@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,7 +26,8 @@ func TestATraceFileHoldsOnePATCHsSpansAndNoSecret(t *testing.T) {
 	file := t.TempDir() + "/spans.json"
 	var id, nonce string
 	t.Run("serve", func(t *testing.T) {
-		base, _, _ := startServer(t, nil, map[string]string{"CHALLENGEKIT_TRACE_FILE": file})
+		// With metrics on as well: both read the route the mux matched.
+		base, _, stderr := startServer(t, []string{"-metrics-addr", "127.0.0.1:0"}, map[string]string{"CHALLENGEKIT_TRACE_FILE": file})
 		status, c := psd2Call(t, "POST", base+"/v1/psd2/challenges", demoBankToken, `{"iban":"DE02 5001 0517 0137 0750 30","tpp_name":"Acme"}`)
 		if status != 201 {
 			t.Fatalf("create: %d %v", status, c)
@@ -36,6 +38,14 @@ func TestATraceFileHoldsOnePATCHsSpansAndNoSecret(t *testing.T) {
 			t.Fatalf("PATCH: %d %v", status, r)
 		}
 		_, nonce, _ = strings.Cut(r["redirect_url"].(string), "consent_challenge=")
+		m := regexp.MustCompile(`"metrics_addr":"([^"]+)"`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			t.Fatal("no metrics address logged")
+		}
+		fams := scrape(t, "http://"+m[1]+"/metrics")
+		if n, _ := value(fams, "challengekit_http_requests_total", "code=200,route=PATCH /v1/psd2/challenges/{psd2_challenge_id}"); n != 1 {
+			t.Errorf("with tracing on, the PATCH counted under its route %v times, want 1", n)
+		}
 	}) // the server has shut down, and flushed its spans
 
 	raw, err := os.ReadFile(file)
