@@ -235,6 +235,12 @@ func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record)
 	}
 	ctx, end := e.tracer.StartOperation(ctx, op)
 	var res OperationResult
+	ended := false
+	defer func() {
+		if !ended { // fn panicked: the operation still ends, as an error
+			end(OperationResult{Outcome: OutcomeError, Err: errors.New("challenge: step panicked")})
+		}
+	}()
 	rec, err := e.step(ctx, id, guard, fn, &res)
 	res.Err = err
 	switch {
@@ -243,6 +249,7 @@ func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record)
 	case res.Outcome == "":
 		res.Outcome = OutcomeError
 	}
+	ended = true
 	end(res)
 	return rec, err
 }
@@ -440,7 +447,7 @@ func (e *Engine) emit(ctx context.Context, rec *Record, changes []change, scheme
 		}
 		if ev := e.log.WithLevel(level); ev != nil {
 			ev = ev.Str("kind", rec.Kind).Str("id", rec.ID)
-			if len(e.hashKey) > 0 {
+			if len(e.hashKey) > 0 && rec.Subject != "" { // one hash for every subjectless record would link them
 				if subjectHash == "" {
 					subjectHash = SubjectHash(e.hashKey, rec.Subject)
 				}

@@ -52,7 +52,10 @@ type Store interface {
 // Pinger is what a [Store] may implement besides the contract: Ping
 // reports whether the backend answers now (nil), or why not. A program's
 // readiness check calls it; a Store that does not implement it is taken to
-// be always ready. Ping changes nothing.
+// be always ready. Ping changes no record. (A store configured to repair
+// its own schema, as pgstore with RecreateSchema, may repair it on a Ping
+// as on any other call, so that a server kept out of rotation by failing
+// probes can heal without traffic.)
 type Pinger interface {
 	Ping(ctx context.Context) error
 }

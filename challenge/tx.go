@@ -41,6 +41,7 @@ type change struct {
 // reset readies tx for a run of the step's function on rec.
 func (tx *Tx) reset(rec *Record) {
 	tx.rec, tx.changes, tx.after, tx.dirty, tx.failed, tx.saved = rec, tx.buf[:0], tx.after[:0], false, false, false
+	tx.source, tx.scheme = "", "" // a re-run names its own, or none
 }
 
 // ID returns the record's ID.
@@ -134,7 +135,6 @@ func (tx *Tx) SetSource(source string) { tx.source, tx.scheme = source, "" }
 // the string joined only if an [Observer] will see it: steps on the hot
 // path pay nothing for an audit trail nobody keeps.
 func (tx *Tx) SetSourceOf(scheme, name string) { tx.source, tx.scheme = name, scheme }
-
 
 // AfterSave registers fn to run once this step's changes are saved: what
 // must happen once per applied step, and never for a run the step

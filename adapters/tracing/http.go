@@ -21,13 +21,15 @@ import (
 // The route is read from the request as next's ServeMux sets it, so wrap
 // the mux (or a handler that passes the request on as it is) directly:
 // a handler between them that replaces the request (r.WithContext) hides
-// the pattern. Trace context sent by the client is not trusted: every
+// the pattern. The pattern is copied back to the request Handler was
+// given, so a handler wrapping this one reads it too. Trace context sent by the client is not trusted: every
 // request starts a new trace, or continues the one in its context.
 func (t *Tracer) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		method, methodAttr := requestMethod(r.Method)
 		ctx, span := t.tracer.Start(r.Context(), method, trace.WithSpanKind(trace.SpanKindServer),
 			trace.WithAttributes(methodAttr, semconv.URLScheme(scheme(r))))
+		orig := r
 		r = r.WithContext(ctx)
 		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
@@ -46,6 +48,9 @@ func (t *Tracer) Handler(next http.Handler) http.Handler {
 			}
 			span.SetAttributes(attrs...)
 			span.End()
+			// Hand the route back to a handler wrapping this one (a
+			// metrics middleware, say), which holds the request we copied.
+			orig.Pattern = r.Pattern
 		}()
 		next.ServeHTTP(sw, r)
 	})

@@ -335,3 +335,21 @@ func TestTheStoreWrapperForwardsPing(t *testing.T) {
 		t.Errorf("the memory store answers: %v", err)
 	}
 }
+
+// TestAHandlerWrappingTheTracedOneSeesTheRoute: the route the mux matched
+// reaches a middleware outside Handler, although Handler passes the mux
+// a copy of the request.
+func TestAHandlerWrappingTheTracedOneSeesTheRoute(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /things/{id}", func(http.ResponseWriter, *http.Request) {})
+	traced := tracing.New(nil).Handler(mux)
+	var seen string
+	outer := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		traced.ServeHTTP(w, r)
+		seen = r.Pattern
+	})
+	outer.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/things/42", nil))
+	if seen != "GET /things/{id}" {
+		t.Fatalf("the wrapping handler saw route %q", seen)
+	}
+}

@@ -30,16 +30,19 @@ type readiness struct {
 	store  challenge.Store
 	redact func(string) string // removes secrets (the store URL's password) from a reason
 
-	mu       sync.Mutex
-	prepared bool
-	lastErr  error // the last attempt's failure, while not prepared
+	log zerolog.Logger
+
+	mu         sync.Mutex
+	prepared   bool
+	lastErr    error  // the last attempt's failure, while not prepared
+	lastDetail string // what the log last said of readiness
 }
 
-func newReadiness(store challenge.Store, redact func(string) string) *readiness {
+func newReadiness(store challenge.Store, redact func(string) string, log zerolog.Logger) *readiness {
 	if redact == nil {
 		redact = func(s string) string { return s }
 	}
-	return &readiness{store: store, redact: redact, lastErr: errors.New("starting")}
+	return &readiness{store: store, redact: redact, log: log, lastErr: errors.New("starting")}
 }
 
 // markPrepared records that the start-up work is done.
@@ -101,18 +104,36 @@ func (r *readiness) retry(ctx context.Context, log zerolog.Logger, maxWait time.
 // check answers whether the server is ready, and if not why not: the
 // store's ping (when the store has one) within readyTimeout, then the
 // start-up work.
+//
+// The reason answered is coarse ("store: unavailable"): /readyz is on the
+// public listener, and the store's error names internal hosts and users.
+// The detail goes to the log, once each time it changes.
 func (r *readiness) check(ctx context.Context) (reason string, ok bool) {
 	if p, isPinger := r.store.(challenge.Pinger); isPinger {
 		ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 		defer cancel()
 		if err := p.Ping(ctx); err != nil {
-			return "store: " + r.redact(err.Error()), false
+			r.logDetail("store: " + r.redact(err.Error()))
+			return "store: unavailable", false
 		}
 	}
 	if prepared, err := r.state(); !prepared {
-		return "starting: demo data not loaded yet (" + r.redact(err.Error()) + ")", false
+		r.logDetail("starting: " + r.redact(err.Error()))
+		return "starting: demo data not loaded yet", false
 	}
+	r.logDetail("")
 	return "", true
+}
+
+// logDetail logs why the server is not ready, when that changes.
+func (r *readiness) logDetail(detail string) {
+	r.mu.Lock()
+	changed := detail != r.lastDetail
+	r.lastDetail = detail
+	r.mu.Unlock()
+	if changed && detail != "" {
+		r.log.Warn().Str("reason", detail).Msg("not ready")
+	}
 }
 
 // handleHealth adds the health endpoints to mux: GET /livez (and its older

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -22,6 +23,35 @@ import (
 // Unless the URL says otherwise, a command is tried twice and each try
 // dials once, within storeDialTimeout: a store that is down fails fast.
 func newRedisClient(rawURL string) (redis.UniversalClient, []string, error) {
+	client, secrets, err := parseRedisURL(rawURL)
+	if err != nil {
+		return nil, nil, withoutCredentials(err, rawURL)
+	}
+	return client, secrets, nil
+}
+
+// withoutCredentials keeps a URL's user and password out of err, which
+// is printed: url.Error quotes the whole URL, and a URL that does not
+// parse has no password the redactor could know.
+func withoutCredentials(err error, rawURL string) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(rawURL, "://"); ok {
+		host, _, _ := strings.Cut(rest, "/")
+		if at := strings.LastIndex(host, "@"); at > 0 {
+			msg = strings.ReplaceAll(msg, host[:at], "xxxxx")
+			if unescaped, uerr := url.PathUnescape(host[:at]); uerr == nil && unescaped != host[:at] {
+				msg = strings.ReplaceAll(msg, unescaped, "xxxxx")
+			}
+		}
+	}
+	return errors.New(msg)
+}
+
+func parseRedisURL(rawURL string) (redis.UniversalClient, []string, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, nil, errors.New("want a URL such as redis://host:6379/0")

@@ -52,8 +52,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer func() { _ = stopMetrics(context.Background()) }()
-	readiness := newReadiness(opened.store, redactor(opened.secrets...))
+	readiness := newReadiness(opened.store, redactor(opened.secrets...), log)
 	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr) // a bad address fails before any store work
 	if err != nil {
 		return err
 	}
@@ -74,10 +78,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			defer close(retried)
 			readiness.retry(retryCtx, log, cfg.storeRetryMax, err, work)
 		}()
-	}
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
 	}
 	srv := &http.Server{
 		Handler:           withDeadline(handler),
@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // limiter of cfg's limits), with their demo data, and the handler that
 // serves them all.
 func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (http.Handler, error) {
-	ready := newReadiness(store, nil)
+	ready := newReadiness(store, nil, log)
 	h, seed, err := buildMux(store, limiter, cfg, log, ready)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,9 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
+// startBound is how long a private server may take to say it is ready.
+const startBound = 30 * time.Second
+
 // StartRedis runs a private redis-server on port (in dir, if not empty),
 // with args added, and returns once it accepts connections. stop kills
 // it; the test's end does too.
@@ -68,7 +71,10 @@ func StartRedis(t testing.TB, port int, dir string, args ...string) (stop func()
 		}
 	}
 	t.Cleanup(stop)
-	// Redis says when it listens; wait for that line, not for a time.
+	// Redis says when it listens; wait for that line, not for a time, but
+	// not forever: a wedged server is killed, which ends its output.
+	wedged := time.AfterFunc(startBound, func() { _ = cmd.Process.Kill() })
+	defer wedged.Stop()
 	var out strings.Builder
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
@@ -93,7 +99,10 @@ func RedisCluster(t testing.TB) []string {
 	var addrs []string
 	for range 3 {
 		port := FreePort(t)
-		StartRedis(t, port, t.TempDir(), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")
+		// The bus port is drawn too: port+10000, Redis' default, may be
+		// taken or past 65535.
+		StartRedis(t, port, t.TempDir(), "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-node-timeout", "5000", "--cluster-port", fmt.Sprint(FreePort(t)))
 		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
 	}
 	create := exec.Command("redis-cli", append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...)
@@ -142,7 +151,9 @@ func RedisSentinel(t testing.TB, master string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	// The Sentinel says when it monitors the master.
+	// The Sentinel says when it monitors the master (or is killed, wedged).
+	wedged := time.AfterFunc(startBound, func() { _ = cmd.Process.Kill() })
+	defer wedged.Stop()
 	var out strings.Builder
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
