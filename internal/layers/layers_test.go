@@ -33,6 +33,7 @@ var may = map[string][]string{
 	"authn/otpcode":    {"authn", "challenge"},
 	"authn/push":       {"authn"},
 	"authn/kba":        {"authn", "challenge", "internal/binenc"},
+	"authn/recovery":   {"authn", "challenge", "internal/binenc"},
 	"authn/factortest": {"authn", "challenge", "challenge/challengetest"},
 
 	// The adapters: each HTTP package serves its own flow.
