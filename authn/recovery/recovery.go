@@ -48,11 +48,12 @@ type Options struct {
 // The store keeps one record per user: the set's generation and, for each
 // code, an HMAC-SHA256 of it under the server's secret (bound to the user
 // and the generation), whether it was used, and by which transaction.
-// A code's 50 bits make a slow password hash (argon2) needless: guessing
-// one online is bounded by the Service's budgets, and guessing offline
-// from a stolen store needs the secret, which the store does not hold,
-// and then 2^50 HMACs per user; a slow hash would instead cost every
-// answer SetSize slow hashes, since a salted hash cannot be looked up.
+// A slow password hash (argon2) is for secrets people choose, which can
+// be guessed offline; a code is 50 random bits, which cannot. Guessing
+// one online is bounded by the Service's budgets; guessing offline from a
+// stolen store needs the secret, which the store does not hold, and then
+// about 2^47 HMACs per user to find one of ten codes. So an answer costs
+// one HMAC, not a slow hash that every login would pay for.
 //
 // Marking a code used is a compare-and-set of the user's record, so that
 // of two servers given the same code at once exactly one accepts it. The
