@@ -71,8 +71,8 @@ func (m *MemoryRegistry) Registrations(_ context.Context, userID string) ([]Regi
 // answer itself (Validate); a non-passive one only starts (Init), and the
 // agent reports its outcome with Finalize. Implementations must be safe
 // for concurrent use. Factors of their own packages ship with challengekit
-// (authn/totp, authn/otpcode, authn/kba, authn/push, authn/recovery);
-// every one passes
+// (authn/totp, authn/otpcode, authn/kba, authn/push, authn/recovery,
+// authn/passkey); every one passes
 // authn/factortest.Run, and so must any other.
 //
 // # Running more than once

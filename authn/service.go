@@ -7,9 +7,10 @@
 // The factors are packages of their own, written to the contract on
 // [Factor]: authn/totp (ChallengeOMATOTP), authn/otpcode (ChallengeEmail,
 // ChallengeSMS), authn/kba (ChallengeKBA: security questions),
-// authn/push (ChallengeOMAPUSH) and authn/recovery
-// (ChallengeRecoveryCode: single-use recovery codes); authn/factortest
-// checks any factor. The
+// authn/push (ChallengeOMAPUSH), authn/recovery
+// (ChallengeRecoveryCode: single-use recovery codes) and authn/passkey
+// (ChallengePasskey: WebAuthn passkeys); authn/factortest checks any
+// factor. The
 // package answers domain values and knows nothing of HTTP;
 // adapters/authnhttp serves it.
 package authn

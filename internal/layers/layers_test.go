@@ -34,6 +34,7 @@ var may = map[string][]string{
 	"authn/push":       {"authn"},
 	"authn/kba":        {"authn", "challenge", "internal/binenc"},
 	"authn/recovery":   {"authn", "challenge", "internal/binenc"},
+	"authn/passkey":    {"authn", "challenge", "internal/binenc"},
 	"authn/factortest": {"authn", "challenge", "challenge/challengetest"},
 
 	// The adapters: each HTTP package serves its own flow.
