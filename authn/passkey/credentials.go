@@ -49,7 +49,9 @@ const CredentialsKind = "authn_passkeys"
 
 // RecordCredentials is [Credentials] on a [challenge.Store]: one record
 // per user holding all of the user's credentials, changed by
-// compare-and-set. It is safe for concurrent use.
+// compare-and-set. A login moves only a credential's sign count: its
+// flags (backup state among them) stay as registration recorded them. It
+// is safe for concurrent use.
 type RecordCredentials struct {
 	records *challenge.Records
 }
