@@ -34,6 +34,8 @@ type config struct {
 	logLevel          zerolog.Level
 	redirectBase      string
 	demoOutbox        string
+	demoPages         bool   // serve the web pages of the PSD2 consent dance under /demo/
+	redirectSet       bool   // -psd2-redirect-base given, by flag or environment
 	demoLoadUsers     int    // authn users load-0 … for load tests
 	otpKey            []byte // nil: drawn at start
 	limits            challenge.Limits
@@ -83,6 +85,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
 	traceFile := str("trace-file", "", "file to write OpenTelemetry spans to, one JSON object a line (none by default)")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
+	demoPages := str("demo-pages", "false", "serve the demo's web pages under /demo/ (a TPP, a partner's login, the bank's consent with TOTP) and, unless -psd2-redirect-base is set, point the PSD2 redirect at this server's /demo/bank/consent")
 	metricsAddr := str("metrics-addr", "", "address to serve Prometheus metrics on, at /metrics, on a listener of its own; none if empty")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil, &helpRequest{usage: usage(fs, defaults)}
@@ -95,6 +98,13 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	c := &config{addr: *addr, store: *store, redisURL: *redisURL, postgresURL: *postgresURL,
 		redirectBase: *redirect, demoOutbox: *outbox, metricsAddr: *metricsAddr, traceFile: *traceFile}
 	var errs []error
+	fs.Visit(func(f *flag.Flag) { c.redirectSet = c.redirectSet || f.Name == "psd2-redirect-base" })
+	c.redirectSet = c.redirectSet || getenv(envName("psd2-redirect-base")) != ""
+	if on, err := strconv.ParseBool(*demoPages); err != nil {
+		errs = append(errs, fmt.Errorf("-demo-pages: %q is not true or false", *demoPages))
+	} else {
+		c.demoPages = on
+	}
 	for _, d := range []struct {
 		name string
 		raw  string

@@ -53,12 +53,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer func() { _ = stopMetrics(context.Background()) }()
 	readiness := newReadiness(opened.store, redactor(opened.secrets...), log)
-	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
+	ln, err := net.Listen("tcp", cfg.addr) // a bad address fails before any store work
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.addr) // a bad address fails before any store work
+	if cfg.demoPages && !cfg.redirectSet {
+		cfg.redirectBase = "http://" + ln.Addr().String() + demoConsentPath
+	}
+	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
 	if err != nil {
+		_ = ln.Close()
 		return err
 	}
 	// The store's start-up work and the demo data: tried once now, then,
@@ -193,5 +197,8 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	// Tracing outside metrics: both read the route pattern the mux sets on
 	// the request it is given, and tracing hands down a copy it reads.
 	api := httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})
+	if cfg.demoPages {
+		mountPages(mux, newPages(psd2Svc, authnSvc, cfg, log))
+	}
 	return cfg.tracedHandler(instrumentHandler(cfg, api)), seed, nil
 }
