@@ -113,5 +113,9 @@ Factor transactions, transactions live %v
 	if cfg.demoLoadUsers > 0 {
 		fmt.Fprintf(w, "  load-0 … load-%d: ChallengeOMATOTP on alice's secret, for load tests\n", cfg.demoLoadUsers-1)
 	}
+	if cfg.demoPages {
+		fmt.Fprintf(w, "\nDemo pages: http://%s/demo/tpp (the PSD2 consent dance in a browser: log in as p-alice, confirm with go run ./examples/totp %s)\n",
+			addr, demoTOTPSecret)
+	}
 	fmt.Fprint(w, "\nStop with Ctrl-C.\n")
 }

@@ -300,8 +300,10 @@ func TestPagesTokenOfAnotherSessionOpensNothing(t *testing.T) {
 
 func TestServerDemoPagesFlagPointsTheRedirectAtItself(t *testing.T) {
 	base, stdout, _ := startServer(t, []string{"-demo-pages", "true"}, nil)
-	if want := "redirect: " + base + demoConsentPath + "?consent_challenge="; !strings.Contains(stdout.String(), want) {
-		t.Errorf("banner lacks %q:\n%s", want, stdout)
+	for _, want := range []string{"redirect: " + base + demoConsentPath + "?consent_challenge=", "Demo pages: " + base + "/demo/tpp"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stdout)
+		}
 	}
 	resp, err := http.Get(base + "/demo/tpp")
 	if err != nil {
