@@ -431,13 +431,21 @@ func (p *pages) consentSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.mu.Unlock()
-	if s.txFor == "" || s.txFor != s.challengeID {
+	if s.challengeID == "" {
 		p.fail(w, "bank", challenge.ErrNotFound)
 		return
 	}
-	c, err := p.psd2.Get(r.Context(), s.txFor)
-	if err != nil {
+	c, err := p.psd2.Get(r.Context(), s.challengeID)
+	switch {
+	case err != nil:
 		p.fail(w, "bank", err)
+		return
+	case c.Status == psd2.StateAuthorized || c.Status == psd2.StateFailed:
+		p.fail(w, "bank", challenge.ErrFinal)
+		return
+	case s.txFor != c.ID:
+		// No confirmation runs: the consent page begins one.
+		p.message(w, http.StatusConflict, "bank", "Out of date", "This page is out of date: go back to the bank's consent page.")
 		return
 	}
 	resp, err := p.authn.Validate(r.Context(), demoAgentID, s.txID, s.txNonce, r.PostForm.Get("code"))

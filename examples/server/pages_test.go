@@ -237,7 +237,8 @@ func TestPagesBlockAfterTooManyWrongCodesAndTheConsentFails(t *testing.T) {
 	e.post(demoConsentPath, "csrf", csrf, "code", wrong).want(t, 403, demoConsentPath, "Blocked", "Too many wrong codes")
 	e.get("/demo/tpp").want(t, 200, "/demo/tpp", "failed")
 	// The right code comes too late.
-	e.post(demoConsentPath, "csrf", csrf, "code", e.code()).want(t, 404, demoConsentPath)
+	e.post(demoConsentPath, "csrf", csrf, "code", e.code()).want(t, 409, demoConsentPath, "already finished")
+	e.get("/demo/tpp").want(t, 200, "/demo/tpp", "failed")
 }
 
 func TestPagesSayWhenTheConsentExpired(t *testing.T) {
@@ -326,4 +327,11 @@ func TestServerDemoPagesFlagPointsTheRedirectAtItself(t *testing.T) {
 	if resp.StatusCode != 404 {
 		t.Errorf("without -demo-pages, GET /demo/tpp: %d", resp.StatusCode)
 	}
+}
+
+func TestPagesRefuseACodeBeforeTheConsentPageWasOpened(t *testing.T) {
+	e := newPageEnv(t)
+	e.post(demoConsentPath, "csrf", field(t, csrfField, e.get("/demo/tpp")), "code", e.code()).want(t, 404, demoConsentPath, "no such consent request")
+	login := e.post("/demo/tpp", "csrf", field(t, csrfField, e.get("/demo/tpp")), "iban", "DE02120300000000202051")
+	e.post(demoConsentPath, "csrf", field(t, csrfField, login), "code", e.code()).want(t, 409, demoConsentPath, "out of date")
 }
