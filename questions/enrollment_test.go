@@ -403,13 +403,11 @@ func TestACatalogOfTheFormerReleaseKeepsItsRules(t *testing.T) {
 	}
 }
 
-// TestComparingWithKeptAnswersIsChargedAsAGuess: whether an answer sent
-// equals a kept one is what a guess at it learns, so, with a Limiter, each
-// request that compares them spends one failure of the user's answers'
-// budget, which verifications spend too; past the free failures the
-// source is held off, and nothing is stored. A request that compares
-// nothing is not charged.
-func TestComparingWithKeptAnswersIsChargedAsAGuess(t *testing.T) {
+// aliceEnrolledWithALimiter returns a service with a memory Limiter and
+// the demo catalog, alice enrolled with her demo answers from the origin
+// it returns.
+func aliceEnrolledWithALimiter(t *testing.T) (*questions.Service, challenge.Origin) {
+	t.Helper()
 	clock := challengetest.NewClock()
 	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
 	limiter, err := challenge.NewMemoryLimiter(challenge.Limits{}, clock)
@@ -428,13 +426,25 @@ func TestComparingWithKeptAnswersIsChargedAsAGuess(t *testing.T) {
 	if _, err := svc.EnrollFrom(ctx, from, alice, aliceAnswers()); err != nil {
 		t.Fatal(err)
 	}
+	return svc, from
+}
+
+// TestComparingWithKeptAnswersIsChargedAsAGuess: whether an answer sent
+// equals a kept one is what a guess at it learns, so, with a Limiter, each
+// request that compares them spends one failure of the user's answers'
+// budget, which verifications spend too; past the free failures the
+// source is held off, and nothing is stored. A request that compares
+// nothing is not charged.
+func TestComparingWithKeptAnswersIsChargedAsAGuess(t *testing.T) {
+	svc, from := aliceEnrolledWithALimiter(t)
+	ctx := context.Background()
 	guesses := []string{"Rex", "Max", "Bella", "Luna", "Charlie"}
 	for _, guess := range guesses {
 		if _, err := svc.EnrollFrom(ctx, from, alice, []questions.Answer{{ChallengeCode: colorQ, Answer: guess}}); err != nil {
 			t.Fatalf("update %q: %v", guess, err)
 		}
 	}
-	_, err = svc.EnrollFrom(ctx, from, alice, []questions.Answer{{ChallengeCode: colorQ, Answer: "Daisy"}})
+	_, err := svc.EnrollFrom(ctx, from, alice, []questions.Answer{{ChallengeCode: colorQ, Answer: "Daisy"}})
 	var held *challenge.ThrottledError
 	if !errors.As(err, &held) || held.RetryAfter <= 0 {
 		t.Fatalf("a sixth comparison from one source: %v; want it held off", err)
@@ -460,24 +470,8 @@ func TestComparingWithKeptAnswersIsChargedAsAGuess(t *testing.T) {
 // than a verification could make: each answer sent that is compared with
 // the kept ones spends one failure, however many the request holds.
 func TestEachAnswerComparedIsOneGuess(t *testing.T) {
-	clock := challengetest.NewClock()
-	store, _ := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: clock})
-	limiter, err := challenge.NewMemoryLimiter(challenge.Limits{}, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := questions.NewService(store, questions.Options{Params: fastParams, Engine: challenge.EngineOptions{Clock: clock, Limiter: limiter}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, from := aliceEnrolledWithALimiter(t)
 	ctx := context.Background()
-	if _, err := svc.PutCatalog(ctx, business, demoCatalog()); err != nil {
-		t.Fatal(err)
-	}
-	from := challenge.Origin{Caller: "session:" + alice, Source: "ip:203.0.113.9"}
-	if _, err := svc.EnrollFrom(ctx, from, alice, aliceAnswers()); err != nil {
-		t.Fatal(err)
-	}
 	// Two guesses per request: the second request reaches four failures.
 	for _, pair := range [][2]string{{"Rex", "Max"}, {"Bella", "Luna"}} {
 		if _, err := svc.EnrollFrom(ctx, from, alice, []questions.Answer{
@@ -488,7 +482,7 @@ func TestEachAnswerComparedIsOneGuess(t *testing.T) {
 	if _, err := svc.EnrollFrom(ctx, from, alice, []questions.Answer{{ChallengeCode: mothersQ, Answer: "Daisy"}}); err != nil {
 		t.Fatalf("the fifth guess: %v", err)
 	}
-	_, err = svc.EnrollFrom(ctx, from, alice, []questions.Answer{{ChallengeCode: schoolQ, Answer: "Coco"}})
+	_, err := svc.EnrollFrom(ctx, from, alice, []questions.Answer{{ChallengeCode: schoolQ, Answer: "Coco"}})
 	if !errors.Is(err, challenge.ErrThrottled) {
 		t.Fatalf("the sixth guess: %v; want it held off", err)
 	}

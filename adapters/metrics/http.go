@@ -3,6 +3,8 @@ package metrics
 import (
 	"net/http"
 	"strconv"
+
+	"github.com/challengekit/challengekit/adapters/internal/httpstatus"
 )
 
 // Handler wraps next so that each request is counted by route and status
@@ -21,13 +23,13 @@ import (
 func (m *Metrics) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := m.clock.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpstatus.Writer{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
 			route = Other
 		}
-		m.requests.WithLabelValues(route, codeLabel(sw.status)).Inc()
+		m.requests.WithLabelValues(route, codeLabel(sw.Status)).Inc()
 		m.latency.WithLabelValues(route).Observe(m.since(start))
 	})
 }
@@ -43,27 +45,3 @@ func codeLabel(code int) string {
 	}
 	return strconv.Itoa(code)
 }
-
-// statusWriter remembers the final status code written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 && (code < 100 || code >= 200) {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the writer's other
-// capabilities (flushing, deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -24,15 +24,7 @@ import (
 // deleted when the test ends.
 func testPrefix(t testing.TB, client redis.UniversalClient) string {
 	t.Helper()
-	prefix := "challengekit-test:" + challenge.NewID() + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-	})
-	return prefix
+	return servicetest.RedisPrefix(t, client)
 }
 
 // newStore returns a store under a prefix of its own.

@@ -80,14 +80,7 @@ func TestAFleetOnTheMemoryStore(t *testing.T) {
 
 func TestAFleetOnRedis(t *testing.T) {
 	client := servicetest.Redis(t)
-	prefix := "challengekit-test:" + challenge.NewID() + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-	})
+	prefix := servicetest.RedisPrefix(t, client)
 	store, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -17,18 +15,8 @@ func TestAliceUpdatesOneSecurityAnswerAndKeepsTheOthers(t *testing.T) {
 	base, _, stderr := startServer(t, nil, nil)
 	call := func(method, path, body string, headers ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(raw)
+		status, _, raw := exchange(t, method, base+path, body, append([]string{"Content-Type", "application/json"}, headers...)...)
+		return status, raw
 	}
 	const (
 		city  = "com.soa.challenge.question.city.birth"

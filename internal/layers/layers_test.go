@@ -46,8 +46,9 @@ var may = map[string][]string{
 	"adapters/httpapi":              {"adapters/psd2http", "adapters/authnhttp", "adapters/questionshttp"},
 	"adapters/redisstore":           {"challenge", "internal/binenc"},
 	"adapters/pgstore":              {"challenge"},
-	"adapters/metrics":              {"challenge"},
-	"adapters/tracing":              {"challenge"},
+	"adapters/internal/httpstatus":  nil,
+	"adapters/metrics":              {"challenge", "adapters/internal/httpstatus"},
+	"adapters/tracing":              {"challenge", "adapters/internal/httpstatus"},
 
 	// Helpers of the module's own, below everything.
 	"internal/binenc":      nil,

@@ -71,22 +71,31 @@ func StartRedis(t testing.TB, port int, dir string, args ...string) (stop func()
 		}
 	}
 	t.Cleanup(stop)
-	// Redis says when it listens; wait for that line, not for a time, but
-	// not forever: a wedged server is killed, which ends its output.
+	// Redis says when it listens.
+	if out, ok := waitForLine(cmd, stdout, "Ready to accept connections"); !ok {
+		stop()
+		t.Fatalf("private redis-server on port %d did not start:\n%s", port, out)
+	}
+	return stop
+}
+
+// waitForLine reads a started server's output until a line contains want,
+// then discards the rest; it waits for that line, not for a time, but not
+// forever: a server that has not said it by startBound is killed, which
+// ends its output. It returns what it read, for a failure message.
+func waitForLine(cmd *exec.Cmd, stdout io.Reader, want string) (string, bool) {
 	wedged := time.AfterFunc(startBound, func() { _ = cmd.Process.Kill() })
 	defer wedged.Stop()
 	var out strings.Builder
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
 		out.WriteString(lines.Text() + "\n")
-		if strings.Contains(lines.Text(), "Ready to accept connections") {
+		if strings.Contains(lines.Text(), want) {
 			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return stop
+			return out.String(), true
 		}
 	}
-	stop()
-	t.Fatalf("private redis-server on port %d did not start:\n%s", port, out.String())
-	return nil
+	return out.String(), false
 }
 
 // RedisCluster starts a private Redis Cluster of three masters on free
@@ -151,18 +160,9 @@ func RedisSentinel(t testing.TB, master string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	// The Sentinel says when it monitors the master (or is killed, wedged).
-	wedged := time.AfterFunc(startBound, func() { _ = cmd.Process.Kill() })
-	defer wedged.Stop()
-	var out strings.Builder
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		out.WriteString(lines.Text() + "\n")
-		if strings.Contains(lines.Text(), "+monitor master "+master) {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			return fmt.Sprintf("127.0.0.1:%d", port)
-		}
+	// The Sentinel says when it monitors the master.
+	if out, ok := waitForLine(cmd, stdout, "+monitor master "+master); !ok {
+		t.Fatalf("private Sentinel did not start:\n%s", out)
 	}
-	t.Fatalf("private Sentinel did not start:\n%s", out.String())
-	return ""
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }

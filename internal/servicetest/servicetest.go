@@ -7,6 +7,7 @@ package servicetest
 
 import (
 	"context"
+	"crypto/rand"
 	"os"
 	"testing"
 	"time"
@@ -61,6 +62,22 @@ func Redis(t testing.TB) *redis.Client {
 	}
 	t.Cleanup(func() { _ = client.Close() })
 	return client
+}
+
+// RedisPrefix returns a key prefix of the test's own, whose keys are
+// deleted when the test ends, so that tests sharing one Redis never see
+// each other's keys.
+func RedisPrefix(t testing.TB, client redis.UniversalClient) string {
+	t.Helper()
+	prefix := "challengekit-test:" + rand.Text() + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+	})
+	return prefix
 }
 
 // Postgres returns a pool of the test PostgreSQL, closed when the test ends.
