@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type config struct {
 	demoOutbox        string
 	demoPages         bool   // serve the web pages of the PSD2 consent dance under /demo/
 	redirectSet       bool   // -psd2-redirect-base given, by flag or environment
+	pagesOrigin       string // the demo pages' origin (http://localhost:PORT); set by run once listening
 	demoLoadUsers     int    // authn users load-0 … for load tests
 	otpKey            []byte // nil: drawn at start
 	limits            challenge.Limits
@@ -85,7 +87,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
 	traceFile := str("trace-file", "", "file to write OpenTelemetry spans to, one JSON object a line (none by default)")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
-	demoPages := str("demo-pages", "false", "serve the demo's web pages under /demo/ (a TPP, a partner's login, the bank's consent with TOTP) and, unless -psd2-redirect-base is set, point the PSD2 redirect at this server's /demo/bank/consent")
+	demoPages := str("demo-pages", "false", "serve the demo's web pages under /demo/ (a TPP, a partner's login, the bank's consent and security settings) and, unless -psd2-redirect-base is set, point the PSD2 redirect at this server's /demo/bank/consent")
 	metricsAddr := str("metrics-addr", "", "address to serve Prometheus metrics on, at /metrics, on a listener of its own; none if empty")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil, &helpRequest{usage: usage(fs, defaults)}
@@ -245,4 +247,27 @@ func (c *config) digestKey() []byte {
 	m := hmac.New(sha256.New, c.otpKey)
 	m.Write([]byte("challengekit limiter digests"))
 	return m.Sum(nil)
+}
+
+// demoOrigin is the origin the demo pages are served at, and the one
+// passkeys are bound to: the listener's, with a loopback address named
+// localhost (browsers offer WebAuthn on http only there).
+func (c *config) demoOrigin() string {
+	if c.pagesOrigin != "" {
+		return c.pagesOrigin
+	}
+	return originOf(c.addr)
+}
+
+// originOf is the http origin of a listen address: "localhost:PORT" for
+// a loopback or unspecified host, the address itself otherwise.
+func originOf(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip, err := netip.ParseAddr(host); host == "" || host == "localhost" || err == nil && (ip.IsLoopback() || ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -106,6 +106,7 @@ Factor transactions, transactions live %v
   agent: HTTP Basic %s / %s
   alice: ChallengeOMATOTP (base32 secret %s; go run ./examples/totp %s)
          ChallengeKBA (her security answers above)
+         ChallengePasskey, ChallengeRecoveryCode once she sets them up (-demo-pages)
   bob:   ChallengeEmail (bob@example.com; codes are %s)
   carol: known, no factor registered (missing registration)
   dave:  ChallengeOMAPUSH only (the demo notifier logs "push sent"; Finalize reports the outcome)
@@ -114,8 +115,13 @@ Factor transactions, transactions live %v
 		fmt.Fprintf(w, "  load-0 … load-%d: ChallengeOMATOTP on alice's secret, for load tests\n", cfg.demoLoadUsers-1)
 	}
 	if cfg.demoPages {
-		fmt.Fprintf(w, "\nDemo pages: http://%s/demo/tpp (the PSD2 consent dance in a browser: log in as p-alice, confirm with go run ./examples/totp %s)\n",
-			addr, demoTOTPSecret)
+		fmt.Fprintf(w, `
+Demo pages: %s/demo/tpp (the PSD2 consent dance in a browser)
+  log in as p-alice: confirm with go run ./examples/totp %s, her security answers
+                     (Dubai, Blue, Bucktastic), or a passkey or recovery code she sets
+                     up at %s/demo/bank/settings
+  log in as p-bob:   confirm with the e-mail code the page's demo outbox shows
+`, cfg.demoOrigin(), demoTOTPSecret, cfg.demoOrigin())
 	}
 	fmt.Fprint(w, "\nStop with Ctrl-C.\n")
 }

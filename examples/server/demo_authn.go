@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,7 +18,9 @@ import (
 	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/authn/kba"
 	"github.com/challengekit/challengekit/authn/otpcode"
+	"github.com/challengekit/challengekit/authn/passkey"
 	"github.com/challengekit/challengekit/authn/push"
+	"github.com/challengekit/challengekit/authn/recovery"
 	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/questions"
@@ -26,14 +31,19 @@ const (
 	demoAgentID     = "demo-agent"
 	demoAgentSecret = "demo-agent-secret"
 	demoTOTPSecret  = "JBSWY3DPEHPK3PXP"
+	// demoRPID is the demo's WebAuthn relying party: passkeys work on
+	// http only on localhost, which browsers treat as a secure context.
+	demoRPID = "localhost"
 )
 
 // maxDemoLoadUsers bounds -demo-load-users.
 const maxDemoLoadUsers = 10_000_000
 
 // demoRegistry holds alice, bob, carol (known, without a factor) and dave
-// (push only), and loadUsers more users load-0 … for load tests.
-func demoRegistry(loadUsers int) authn.Registry {
+// (push only), and loadUsers more users load-0 … for load tests. A named
+// user's passkeys and recovery codes are registrations once the user has
+// some: alice adds them on the demo's settings page.
+func demoRegistry(loadUsers int, passkeys passkey.Credentials, codes *recovery.Factor) demoUsers {
 	return demoUsers{
 		named: authn.NewMemoryRegistry(map[string][]authn.Registration{
 			"alice": {
@@ -47,7 +57,9 @@ func demoRegistry(loadUsers int) authn.Registry {
 			"dave": {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"},
 				{Key: "device.platform", Value: "android"}, {Key: "device.app", Value: "Oracle Mobile Authenticator"}}}},
 		}),
-		load: loadUsers,
+		load:     loadUsers,
+		passkeys: passkeys,
+		codes:    codes,
 	}
 }
 
@@ -59,8 +71,10 @@ func demoRegistry(loadUsers int) authn.Registry {
 // computed, not stored: a million of them cost no memory, and nothing for
 // the garbage collector to scan.
 type demoUsers struct {
-	named *authn.MemoryRegistry
-	load  int
+	named    *authn.MemoryRegistry
+	load     int
+	passkeys passkey.Credentials
+	codes    *recovery.Factor
 }
 
 func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Registration, bool, error) {
@@ -69,33 +83,99 @@ func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Re
 			return []authn.Registration{{FactorKey: totp.Key, Secret: demoTOTPSecret}}, true, nil
 		}
 	}
-	return d.named.Registrations(ctx, userID)
+	regs, known, err := d.named.Registrations(ctx, userID)
+	if err != nil || !known {
+		return regs, known, err
+	}
+	regs = slices.Clone(regs)
+	creds, err := d.passkeys.List(ctx, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(creds) > 0 {
+		regs = append(regs, authn.Registration{FactorKey: passkey.Key,
+			Attributes: []authn.KeyValue{{Key: "passkeys", Value: strconv.Itoa(len(creds))}}})
+	}
+	left, err := d.codes.Remaining(ctx, userID)
+	if err != nil {
+		return nil, false, err
+	}
+	if left > 0 {
+		regs = append(regs, authn.Registration{FactorKey: recovery.Key,
+			Attributes: []authn.KeyValue{{Key: "codesLeft", Value: strconv.Itoa(left)}}})
+	}
+	return regs, true, nil
+}
+
+// destination is the address userID's codes of factorKey are sent to, if
+// the user has one.
+func (d demoUsers) destination(ctx context.Context, userID, factorKey string) string {
+	regs, _, _ := d.named.Registrations(ctx, userID)
+	for _, r := range regs {
+		if r.FactorKey == factorKey {
+			return r.Destination
+		}
+	}
+	return ""
 }
 
 // demoSender stands in for an e-mail gateway: it logs that a code was sent,
 // never the code, and appends the code to the outbox file if one is set.
+// With the demo pages, it also keeps the last messages in memory, for the
+// consent page's "demo outbox" to show what the person's mailbox would.
 type demoSender struct {
 	log    zerolog.Logger
 	outbox string
+	keep   bool
 	mu     sync.Mutex
+	recent []outboxMessage // the newest last; at most maxOutbox
 }
+
+// outboxMessage is one code the demo has "sent".
+type outboxMessage struct {
+	Sent        time.Time
+	Destination string
+	Code        string
+}
+
+const maxOutbox = 32
 
 func (d *demoSender) SendCode(_ context.Context, factorKey, destination, code string) error {
 	d.log.Info().Str("factor", factorKey).Msg("code sent") // neither the code nor the address
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now().UTC()
+	if d.keep {
+		if len(d.recent) == maxOutbox {
+			d.recent = slices.Delete(d.recent, 0, 1)
+		}
+		d.recent = append(d.recent, outboxMessage{Sent: now, Destination: destination, Code: code})
+	}
 	if d.outbox == "" {
 		return nil
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	f, err := os.OpenFile(d.outbox, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return fmt.Errorf("demo outbox: %w", err)
 	}
-	_, werr := fmt.Fprintf(f, "%s %s %s\n", time.Now().UTC().Format(time.RFC3339), destination, code)
+	_, werr := fmt.Fprintf(f, "%s %s %s\n", now.Format(time.RFC3339), destination, code)
 	if err := f.Close(); werr == nil {
 		werr = err
 	}
 	return werr
+}
+
+// sentTo returns the messages kept for destination, the newest first.
+func (d *demoSender) sentTo(destination string) []outboxMessage {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []outboxMessage
+	for i := len(d.recent) - 1; i >= 0; i-- {
+		if d.recent[i].Destination == destination {
+			out = append(out, d.recent[i])
+		}
+	}
+	return out
 }
 
 // demoNotifier stands in for a push service.
@@ -106,10 +186,23 @@ func (d demoNotifier) Notify(_ context.Context, userID string, _ authn.Registrat
 	return nil
 }
 
+// demoAuthn is the factor-transaction service and the parts of it the
+// demo pages use besides: the outbox, the passkey ceremonies, the
+// recovery codes and the registry.
+type demoAuthn struct {
+	svc      *authn.Service
+	sender   *demoSender
+	passkeys *passkey.Factor
+	codes    *recovery.Factor
+	users    demoUsers
+}
+
 // newAuthnService builds the factor-transaction service with every
 // built-in factor. Codes are keyed with -otp-key, or a secret drawn at
-// start, so that a single demo server's codes die with it.
-func newAuthnService(store challenge.Store, qs *questions.Service, engine challenge.EngineOptions, cfg *config, log zerolog.Logger) (*authn.Service, error) {
+// start, so that a single demo server's codes die with it; the recovery
+// codes' hashes with a key derived from it, so that a fleet given one
+// -otp-key accepts each code once across its servers.
+func newAuthnService(store challenge.Store, qs *questions.Service, engine challenge.EngineOptions, cfg *config, log zerolog.Logger) (*demoAuthn, error) {
 	totpFactor, err := totp.New(store, totp.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
@@ -119,7 +212,7 @@ func newAuthnService(store challenge.Store, qs *questions.Service, engine challe
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
-	sender := &demoSender{log: log, outbox: cfg.demoOutbox}
+	sender := &demoSender{log: log, outbox: cfg.demoOutbox, keep: cfg.demoPages}
 	email, err := otpcode.New(otpcode.EmailKey, sender, key, otpcode.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
@@ -136,6 +229,26 @@ func newAuthnService(store challenge.Store, qs *questions.Service, engine challe
 	if err != nil {
 		return nil, err
 	}
-	return authn.NewService(store, demoRegistry(cfg.demoLoadUsers), []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor},
+	creds, err := passkey.NewRecordCredentials(store, cfg.clock)
+	if err != nil {
+		return nil, err
+	}
+	passkeyFactor, err := passkey.New(creds, passkey.Options{RPID: demoRPID, RPDisplayName: "challengekit demo bank", Origins: []string{cfg.demoOrigin()}})
+	if err != nil {
+		return nil, err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("challengekit demo: recovery codes"))
+	codes, err := recovery.New(store, mac.Sum(nil), recovery.Options{Clock: cfg.clock})
+	if err != nil {
+		return nil, err
+	}
+	users := demoRegistry(cfg.demoLoadUsers, creds, codes)
+	svc, err := authn.NewService(store, users,
+		[]authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor, passkeyFactor, codes},
 		authn.Options{TTL: cfg.authnTTL, Engine: engine})
+	if err != nil {
+		return nil, err
+	}
+	return &demoAuthn{svc: svc, sender: sender, passkeys: passkeyFactor, codes: codes, users: users}, nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/challengekit/challengekit/authn"
-	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/psd2"
 )
@@ -27,22 +26,30 @@ import (
 // The demo pages (-demo-pages) show the PSD2 consent dance in a browser,
 // one loopback server playing every party:
 //
-//	GET  /demo/tpp             the TPP's form asking consent to an IBAN, and the outcome
-//	POST /demo/tpp             the bank opens a PSD2 challenge; on to the partner's login
-//	GET  /demo/partner/login   the partner's login: who are you?
-//	POST /demo/partner/login   the partner enters the person's credentials (the PATCH);
-//	                           on to the challenge's redirect URL
-//	GET  /demo/bank/consent    the bank's consent page, at the redirect URL: it begins a
-//	                           factor transaction with TOTP for the person
-//	POST /demo/bank/consent    the code is validated; the bank reports the second factor
-//	                           and sends the browser back to the TPP
+//	GET  /demo/tpp                 the TPP's form asking consent to an IBAN, and the outcome
+//	POST /demo/tpp                 the bank opens a PSD2 challenge; on to the partner's login
+//	GET  /demo/partner/login       the partner's login: who are you?
+//	POST /demo/partner/login       the partner enters the person's credentials (the PATCH);
+//	                               on to the challenge's redirect URL
+//	GET  /demo/bank/consent        the bank's consent page, at the redirect URL: it begins a
+//	                               factor transaction for the person and asks how to confirm
+//	POST /demo/bank/factor         the person picks a factor: the transaction's Init
+//	GET  /demo/bank/confirm        the running confirmation: the factor's question
+//	POST /demo/bank/confirm        an answer: Validate, then Finalize; a consent's outcome is
+//	                               reported as its second factor, and the browser goes back
+//	                               to the TPP
+//	GET  /demo/bank/settings       the bank's security settings, once the person has
+//	                               confirmed who they are as above: register a passkey,
+//	                               make recovery codes (shown once)
 //
 // What each party keeps (the PSD2 challenge's ID, the factor transaction's
-// correlation ID and nonce) stays on the server, in a session the browser
-// holds only a random reference to, in an HttpOnly SameSite=Strict cookie.
-// Every form carries the session's CSRF token, compared in constant time.
-// No code or nonce is ever in a URL; the redirect's consent_challenge is
-// its one-time token, checked against the session's challenge.
+// correlation ID and nonce, a passkey registration's challenge) stays on
+// the server, in a session the browser holds only a random reference to,
+// in an HttpOnly SameSite=Strict cookie. Every form carries the session's
+// CSRF token, compared in constant time. No code, answer or nonce is ever
+// in a URL; the redirect's consent_challenge is its one-time token,
+// checked against the session's challenge. The pages' one script,
+// /demo/pages.js, runs the WebAuthn ceremonies.
 
 const (
 	demoConsentPath = "/demo/bank/consent"
@@ -54,9 +61,9 @@ const (
 	maxFormBytes    = 16 << 10
 )
 
-// pagesCSP allows the pages their own stylesheet and forms, and nothing
-// else: no script, no frame, no other origin.
-const pagesCSP = "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+// pagesCSP allows the pages their own stylesheet, script and forms, and
+// nothing else: no inline script, no frame, no other origin.
+const pagesCSP = "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // demoPeople are the partner's customers the login page offers, and the
 // factor-transaction user each is to the bank.
@@ -66,12 +73,15 @@ var demoPeople = []struct{ person, user string }{{"p-alice", "alice"}, {"p-bob",
 var pagesFS embed.FS
 
 type pages struct {
-	psd2  *psd2.Service
-	authn *authn.Service
-	log   zerolog.Logger
-	clock challenge.Clock
-	tmpl  map[string]*template.Template
-	css   []byte
+	psd2   *psd2.Service
+	an     *demoAuthn
+	authn  *authn.Service
+	log    zerolog.Logger
+	clock  challenge.Clock
+	origin string // the pages' origin, http://localhost:PORT
+	tmpl   map[string]*template.Template
+	css    []byte
+	js     []byte
 
 	mu       sync.Mutex
 	sessions map[string]*pageSession
@@ -85,45 +95,69 @@ type pageSession struct {
 	csrf    string
 	// The TPP's side: the PSD2 challenge it asked for.
 	challengeID string
-	// The bank's side: the factor transaction it runs for challengeID.
-	txFor, txID, txNonce, txUser string
+	// The bank's side: the confirmation it runs, for a consent or for
+	// the settings; who signed in to the settings, and until when; the
+	// passkey registration begun, go-webauthn's session.
+	tx            *confirmation
+	settingsUser  string
+	settingsUntil time.Time
+	registration  []byte
 }
 
 type systemClock struct{}
 
 func (systemClock) Now() time.Time { return time.Now() }
 
-func newPages(p2 *psd2.Service, an *authn.Service, cfg *config, log zerolog.Logger) *pages {
-	p := &pages{psd2: p2, authn: an, log: log, clock: cfg.clock, tmpl: map[string]*template.Template{}, sessions: map[string]*pageSession{}}
+func newPages(p2 *psd2.Service, an *demoAuthn, cfg *config, log zerolog.Logger) *pages {
+	p := &pages{psd2: p2, an: an, authn: an.svc, log: log, clock: cfg.clock, origin: cfg.demoOrigin(),
+		tmpl: map[string]*template.Template{}, sessions: map[string]*pageSession{}}
 	if p.clock == nil {
 		p.clock = systemClock{}
 	}
-	for _, name := range []string{"tpp", "login", "consent", "message"} {
+	for _, name := range []string{"tpp", "login", "choose", "confirm", "settings", "register", "codes", "message"} {
 		p.tmpl[name] = template.Must(template.ParseFS(pagesFS, "pages/layout.html", "pages/"+name+".html"))
 	}
 	p.css, _ = pagesFS.ReadFile("pages/style.css")
+	p.js, _ = pagesFS.ReadFile("pages/pages.js")
 	return p
 }
 
 func mountPages(mux *http.ServeMux, p *pages) {
 	for pattern, h := range map[string]http.HandlerFunc{
-		"GET /demo/tpp":            p.tppPage,
-		"POST /demo/tpp":           p.tppSubmit,
-		"GET /demo/partner/login":  p.loginPage,
-		"POST /demo/partner/login": p.loginSubmit,
-		"GET " + demoConsentPath:   p.consentPage,
-		"POST " + demoConsentPath:  p.consentSubmit,
-		"GET /demo/style.css":      p.style,
-		"/demo/":                   p.notFound,
-		"GET /demo/{$}":            func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/demo/tpp", http.StatusSeeOther) },
+		"GET /demo/tpp":                           p.tppPage,
+		"POST /demo/tpp":                          p.tppSubmit,
+		"GET /demo/partner/login":                 p.loginPage,
+		"POST /demo/partner/login":                p.loginSubmit,
+		"GET " + demoConsentPath:                  p.consentPage,
+		"POST /demo/bank/factor":                  p.chooseFactor,
+		"GET /demo/bank/confirm":                  p.confirmPage,
+		"POST /demo/bank/confirm":                 p.confirmSubmit,
+		"GET /demo/bank/settings":                 p.settingsPage,
+		"POST /demo/bank/settings/login":          p.settingsLogin,
+		"POST /demo/bank/settings/passkey":        p.passkeyBegin,
+		"POST /demo/bank/settings/passkey/finish": p.passkeyFinish,
+		"POST /demo/bank/settings/recovery":       p.recoveryCodes,
+		"GET /demo/style.css":                     p.style,
+		"GET /demo/pages.js":                      p.script,
+		"/demo/":                                  p.notFound,
+		"GET /demo/{$}":                           func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/demo/tpp", http.StatusSeeOther) },
 	} {
-		mux.Handle(pattern, securePage(h))
+		mux.Handle(pattern, p.securePage(h))
 	}
 }
 
-// securePage sets every page's security headers.
-func securePage(h http.Handler) http.Handler {
+// securePage sets every page's security headers, and sends a browser that
+// came by a loopback address to the pages' origin, localhost: passkeys are
+// bound to it, and the session cookie to the host it was set on.
+func (p *pages) securePage(h http.Handler) http.Handler {
+	origin, _ := url.Parse(p.origin)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && origin != nil && origin.Hostname() == "localhost" && r.Host != origin.Host {
+			if a, err := netip.ParseAddrPort(r.Host); err == nil && a.Addr().IsLoopback() && strconv.Itoa(int(a.Port())) == origin.Port() {
+				http.Redirect(w, r, p.origin+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+				return
+			}
+		}
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", pagesCSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
@@ -138,11 +172,23 @@ func securePage(h http.Handler) http.Handler {
 type view struct {
 	Title, Party, PartyName string
 	CSRF                    string
-	Message, Error          string
+	Message, Error, Notice  string
 	Status                  challenge.State
 	IBAN, TPPName, User     string
 	Challenge               string
 	People                  []string
+	// The bank's confirmation: what it is for ("consent" or "settings"),
+	// the factors to choose among, the one asked and how.
+	Purpose string
+	Factors []factorChoice
+	Factor  string
+	Input   answerInput
+	Options string // a WebAuthn ceremony's options, JSON, for pages.js
+	Outbox  []outboxMessage
+	// The settings.
+	Passkeys, CodesLeft int
+	Codes               []string
+	Back                string // where the message page's link goes; "" is the TPP
 }
 
 var partyNames = map[string]string{"tpp": "Demo TPP", "partner": "Your payment partner", "bank": "Your bank"}
@@ -164,9 +210,19 @@ func (p *pages) message(w http.ResponseWriter, status int, party, title, msg str
 	p.render(w, status, "message", view{Title: title, Party: party, Message: msg})
 }
 
+// messageBack is a bank's message whose link goes back to the page back.
+func (p *pages) messageBack(w http.ResponseWriter, status int, title, msg, back string) {
+	p.render(w, status, "message", view{Title: title, Party: "bank", Message: msg, Back: back})
+}
+
 func (p *pages) style(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	_, _ = w.Write(p.css)
+}
+
+func (p *pages) script(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	_, _ = w.Write(p.js)
 }
 
 func (p *pages) notFound(w http.ResponseWriter, _ *http.Request) {
@@ -306,7 +362,7 @@ func (p *pages) tppSubmit(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, "tpp", err)
 		return
 	}
-	s.challengeID, s.txFor, s.txID, s.txNonce, s.txUser = c.ID, "", "", "", ""
+	s.challengeID, s.tx = c.ID, nil
 	http.Redirect(w, r, "/demo/partner/login?"+url.Values{"challenge": {c.ID}}.Encode(), http.StatusSeeOther)
 }
 
@@ -356,147 +412,6 @@ func (p *pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, c.RedirectURL, http.StatusSeeOther)
-}
-
-// consentChallenge is the session's challenge, if the consent_challenge
-// token of the request is its redirect token.
-func (p *pages) consentChallenge(ctx context.Context, s *pageSession, token string) (*psd2.Challenge, error) {
-	if s.challengeID == "" || token == "" {
-		return nil, challenge.ErrNotFound
-	}
-	c, err := p.psd2.Get(ctx, s.challengeID)
-	if err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(c.RedirectURL)
-	if err != nil || c.RedirectURL == "" || subtle.ConstantTimeCompare([]byte(u.Query().Get("consent_challenge")), []byte(token)) != 1 {
-		return nil, challenge.ErrNotFound
-	}
-	return c, nil
-}
-
-// consentPage is the bank's second-factor step: it begins a factor
-// transaction with TOTP for the person who logged in, once per challenge,
-// and asks for the code.
-func (p *pages) consentPage(w http.ResponseWriter, r *http.Request) {
-	s := p.session(w, r, true)
-	defer s.mu.Unlock()
-	c, err := p.consentChallenge(r.Context(), s, r.URL.Query().Get("consent_challenge"))
-	if err != nil {
-		p.fail(w, "bank", err)
-		return
-	}
-	if c.Status != psd2.StateRedirected {
-		p.fail(w, "bank", challenge.ErrFinal)
-		return
-	}
-	if s.txFor != c.ID {
-		user := ""
-		for _, d := range demoPeople {
-			if d.person == c.PersonID {
-				user = d.user
-			}
-		}
-		resp, err := p.authn.Begin(r.Context(), authn.BeginRequest{ClientID: demoAgentID, UserID: user, Source: sourceOf(r.RemoteAddr)})
-		if err != nil {
-			p.fail(w, "bank", err)
-			return
-		}
-		hasTOTP := false
-		for _, ch := range resp.Challenges {
-			hasTOTP = hasTOTP || ch.FactorKey == totp.Key
-		}
-		if !hasTOTP {
-			_, _ = p.authn.Finalize(r.Context(), demoAgentID, resp.CorrelationID, resp.Nonce, authn.ResultError, authn.ReasonUnavailableForUser)
-			p.secondFactor(w, r, c.ID, false, "No authenticator app", c.PersonID+" has no authenticator app registered with the bank, so the consent has failed.")
-			return
-		}
-		resp, err = p.authn.Init(r.Context(), demoAgentID, resp.CorrelationID, resp.Nonce, totp.Key, nil)
-		if err != nil {
-			p.fail(w, "bank", err)
-			return
-		}
-		s.txFor, s.txID, s.txNonce, s.txUser = c.ID, resp.CorrelationID, resp.Nonce, user
-	}
-	p.render(w, http.StatusOK, "consent", view{Title: "Confirm with your authenticator app", Party: "bank", CSRF: s.csrf,
-		TPPName: c.TPPName, IBAN: c.IBAN, User: s.txUser})
-}
-
-// consentSubmit validates the code. A right one authenticates the factor
-// transaction and authorizes the challenge; a wrong one asks again, and
-// the last one allowed blocks the transaction and fails the challenge.
-func (p *pages) consentSubmit(w http.ResponseWriter, r *http.Request) {
-	s := p.form(w, r, "bank")
-	if s == nil {
-		return
-	}
-	defer s.mu.Unlock()
-	if s.challengeID == "" {
-		p.fail(w, "bank", challenge.ErrNotFound)
-		return
-	}
-	c, err := p.psd2.Get(r.Context(), s.challengeID)
-	switch {
-	case err != nil:
-		p.fail(w, "bank", err)
-		return
-	case c.Status == psd2.StateAuthorized || c.Status == psd2.StateFailed:
-		p.fail(w, "bank", challenge.ErrFinal)
-		return
-	case s.txFor != c.ID:
-		// No confirmation runs: the consent page begins one.
-		p.message(w, http.StatusConflict, "bank", "Out of date", "This page is out of date: go back to the bank's consent page.")
-		return
-	}
-	resp, err := p.authn.Validate(r.Context(), demoAgentID, s.txID, s.txNonce, r.PostForm.Get("code"))
-	if errors.Is(err, challenge.ErrExpired) {
-		// The confirmation timed out, not the consent: the consent page,
-		// opened again, begins a fresh one.
-		s.txFor = ""
-		p.message(w, http.StatusGone, "bank", "Confirmation expired",
-			"This confirmation has expired; the consent request has not. Go back to the bank's consent page and enter a fresh code.")
-		return
-	}
-	if err != nil {
-		p.fail(w, "bank", err)
-		return
-	}
-	s.txNonce = resp.Nonce
-	switch {
-	case resp.State == authn.StateBlocked:
-		s.txFor = ""
-		p.secondFactor(w, r, c.ID, false, "Blocked", "Too many wrong codes: the bank has blocked this confirmation, and the consent has failed.")
-	case resp.Wrong:
-		p.render(w, http.StatusOK, "consent", view{Title: "Confirm with your authenticator app", Party: "bank", CSRF: s.csrf,
-			TPPName: c.TPPName, IBAN: c.IBAN, User: s.txUser,
-			Error: "Wrong code. " + triesLeft(resp.Remaining) + " before the bank blocks this confirmation."})
-	case resp.State == authn.StateValidated:
-		resp, err = p.authn.Finalize(r.Context(), demoAgentID, s.txID, s.txNonce, authn.ResultSuccess, "")
-		if err != nil {
-			p.fail(w, "bank", err)
-			return
-		}
-		s.txNonce = resp.Nonce
-		p.secondFactor(w, r, c.ID, true, "", "")
-	default:
-		p.render(w, http.StatusOK, "consent", view{Title: "Confirm with your authenticator app", Party: "bank", CSRF: s.csrf,
-			TPPName: c.TPPName, IBAN: c.IBAN, User: s.txUser, Error: "Enter the next code your app shows."})
-	}
-}
-
-// secondFactor reports the second factor's outcome on challenge id: on
-// success the browser goes back to the TPP; on failure a page says why,
-// with a link back.
-func (p *pages) secondFactor(w http.ResponseWriter, r *http.Request, id string, success bool, title, msg string) {
-	if _, err := p.psd2.CompleteSecondFactor(r.Context(), id, success); err != nil {
-		p.fail(w, "bank", err)
-		return
-	}
-	if success {
-		http.Redirect(w, r, "/demo/tpp", http.StatusSeeOther)
-		return
-	}
-	p.message(w, http.StatusForbidden, "bank", title, msg)
 }
 
 // sourceOf names the browser's address as the factor transactions'

@@ -15,9 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
+	otptotp "github.com/pquerna/otp/totp"
 	"github.com/rs/zerolog"
 
+	"github.com/challengekit/challengekit/authn/totp"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
@@ -43,13 +44,14 @@ func newPageEnv(t *testing.T, args ...string) *pageEnv {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	e := &pageEnv{t: t, base: "http://" + srv.Listener.Addr().String(), clock: clock}
+	// The pages live at localhost, as run serves them: passkeys need it.
+	e := &pageEnv{t: t, base: originOf(srv.Listener.Addr().String()), clock: clock}
 	cfg, err := parseConfig(append([]string{"-demo-pages", "true"}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.clock = clock
-	cfg.redirectBase = e.base + demoConsentPath // as run sets it once listening
+	cfg.pagesOrigin, cfg.redirectBase = e.base, e.base+demoConsentPath // as run sets them once listening
 	mux, err := newMux(context.Background(), mem, nil, cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +76,7 @@ func (c checkedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	if strings.HasPrefix(req.URL.Path, "/demo/") {
 		for name, want := range map[string]string{
-			"Content-Security-Policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+			"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "no-referrer",
 		} {
@@ -160,17 +162,49 @@ func (e *pageEnv) login(iban, person string) page {
 	return e.post("/demo/partner/login", "csrf", field(e.t, csrfField, login), "challenge", field(e.t, challengeField, login), "person", person)
 }
 
-// consent logs alice in and returns the bank's consent page.
+// consent logs alice in, picks her authenticator app on the bank's
+// consent page and returns the page asking for its code.
 func (e *pageEnv) consent() page {
 	e.t.Helper()
-	p := e.login("DE02120300000000202051", "p-alice")
-	p.want(e.t, 200, demoConsentPath+"?consent_challenge=", "Demo TPP", "DE02120300000000202051", "alice", `name="code"`)
+	return e.choose(e.consentAs("p-alice"), totp.Key)
+}
+
+// consentAs logs person in for their own account and returns the bank's
+// consent page.
+func (e *pageEnv) consentAs(person string) page {
+	e.t.Helper()
+	iban := ""
+	for _, a := range demoAccounts {
+		if a.Owner == person {
+			iban = a.IBAN
+		}
+	}
+	p := e.login(iban, person)
+	p.want(e.t, 200, demoConsentPath+"?consent_challenge=", "Demo TPP", iban, userOf(person))
 	return p
 }
 
+// choose picks factor on a page that offers it, and returns the page
+// asking for its answer.
+func (e *pageEnv) choose(p page, factor string) page {
+	e.t.Helper()
+	p.want(e.t, 200, "", `value="`+factor+`"`)
+	next := e.post("/demo/bank/factor", "csrf", field(e.t, csrfField, p), "factor", factor)
+	next.want(e.t, 200, "/demo/bank/confirm")
+	return next
+}
+
+// answer submits an answer to the running confirmation.
+func (e *pageEnv) answer(p page, answer string) page {
+	e.t.Helper()
+	return e.post(confirmPath, "csrf", field(e.t, csrfField, p), "answer", answer)
+}
+
+const confirmPath = "/demo/bank/confirm"
+
 func (e *pageEnv) code() string {
 	e.t.Helper()
-	code, err := totp.GenerateCode(demoTOTPSecret, e.clock.Now())
+	code, err := otptotp.GenerateCode(demoTOTPSecret, e.clock.Now())
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -186,7 +220,8 @@ func TestPagesRunTheConsentDanceWithTOTP(t *testing.T) {
 	e := newPageEnv(t)
 	consent := e.consent()
 	code := e.code()
-	done := e.post(demoConsentPath, "csrf", field(t, csrfField, consent), "code", code)
+	consent.want(t, 200, confirmPath, "alice", `name="answer"`, `autocomplete="one-time-code"`)
+	done := e.answer(consent, code)
 	done.want(t, 200, "/demo/tpp", `id="status"`, "authorized")
 	for _, u := range e.urls {
 		if strings.Contains(u, code) || strings.Contains(u, "nonce") || strings.Contains(u, "csrf") {
@@ -195,7 +230,7 @@ func TestPagesRunTheConsentDanceWithTOTP(t *testing.T) {
 	}
 	// The consent page is done with: its token opens nothing more.
 	again := e.get(consent.path)
-	again.want(t, 409, demoConsentPath, "already finished")
+	again.want(t, 409, confirmPath, "nothing to confirm")
 }
 
 func TestPagesSessionCookieIsHttpOnlyAndStrict(t *testing.T) {
@@ -223,21 +258,21 @@ func TestPagesAskAgainAfterAWrongCode(t *testing.T) {
 	e := newPageEnv(t)
 	consent := e.consent()
 	right := e.code()
-	wrong := e.post(demoConsentPath, "csrf", field(t, csrfField, consent), "code", wrongCode(right))
-	wrong.want(t, 200, demoConsentPath, "Wrong code. 2 tries left", `name="code"`)
-	e.post(demoConsentPath, "csrf", field(t, csrfField, wrong), "code", right).want(t, 200, "/demo/tpp", "authorized")
+	wrong := e.answer(consent, wrongCode(right))
+	wrong.want(t, 200, confirmPath, "Wrong code. 2 tries left", `name="answer"`)
+	e.answer(wrong, right).want(t, 200, "/demo/tpp", "authorized")
 }
 
 func TestPagesBlockAfterTooManyWrongCodesAndTheConsentFails(t *testing.T) {
 	e := newPageEnv(t)
-	csrf := field(t, csrfField, e.consent())
+	p := e.consent()
 	wrong := wrongCode(e.code())
-	e.post(demoConsentPath, "csrf", csrf, "code", wrong).want(t, 200, demoConsentPath, "2 tries left")
-	e.post(demoConsentPath, "csrf", csrf, "code", wrong).want(t, 200, demoConsentPath, "1 try left")
-	e.post(demoConsentPath, "csrf", csrf, "code", wrong).want(t, 403, demoConsentPath, "Blocked", "Too many wrong codes")
+	e.answer(p, wrong).want(t, 200, confirmPath, "2 tries left")
+	e.answer(p, wrong).want(t, 200, confirmPath, "1 try left")
+	e.answer(p, wrong).want(t, 403, confirmPath, "Blocked", "Too many wrong answers", "the consent has failed")
 	e.get("/demo/tpp").want(t, 200, "/demo/tpp", "failed")
 	// The right code comes too late.
-	e.post(demoConsentPath, "csrf", csrf, "code", e.code()).want(t, 409, demoConsentPath, "already finished")
+	e.answer(p, e.code()).want(t, 409, confirmPath, "nothing to confirm")
 	e.get("/demo/tpp").want(t, 200, "/demo/tpp", "failed")
 }
 
@@ -245,8 +280,8 @@ func TestPagesSayWhenTheConsentExpired(t *testing.T) {
 	e := newPageEnv(t, "-psd2-ttl", "1m")
 	consent := e.consent()
 	e.clock.Advance(2 * time.Minute)
-	e.post(demoConsentPath, "csrf", field(t, csrfField, consent), "code", e.code()).want(t, 410, demoConsentPath, "has expired")
-	e.get(consent.path).want(t, 410, demoConsentPath, "has expired")
+	e.answer(consent, e.code()).want(t, 410, confirmPath, "has expired")
+	e.get(consent.path).want(t, 410, confirmPath, "has expired")
 	e.get("/demo/tpp").want(t, 200, "/demo/tpp", "expired")
 }
 
@@ -254,11 +289,16 @@ func TestPagesSayWhenTheFactorTransactionExpired(t *testing.T) {
 	e := newPageEnv(t, "-authn-ttl", "1m")
 	consent := e.consent()
 	e.clock.Advance(2 * time.Minute)
-	e.post(demoConsentPath, "csrf", field(t, csrfField, consent), "code", e.code()).want(t, 410, demoConsentPath, "This confirmation has expired")
+	e.answer(consent, e.code()).want(t, 410, confirmPath, "This confirmation has expired")
 	// The consent has not: its page begins a fresh confirmation.
-	fresh := e.get(consent.path)
-	fresh.want(t, 200, demoConsentPath, `name="code"`)
-	e.post(demoConsentPath, "csrf", field(t, csrfField, fresh), "code", e.code()).want(t, 200, "/demo/tpp", "authorized")
+	var start page
+	for _, u := range e.urls {
+		if strings.Contains(u, "consent_challenge=") {
+			start = page{path: u}
+		}
+	}
+	fresh := e.choose(e.get(strings.TrimPrefix(start.path, e.base)), totp.Key)
+	e.answer(fresh, e.code()).want(t, 200, "/demo/tpp", "authorized")
 }
 
 func TestPagesRefuseFormsWithoutTheCSRFToken(t *testing.T) {
@@ -267,7 +307,7 @@ func TestPagesRefuseFormsWithoutTheCSRFToken(t *testing.T) {
 	e.post("/demo/tpp", "iban", "DE02120300000000202051").want(t, 403, "/demo/tpp", "security token")
 	e.post("/demo/tpp", "csrf", csrf+"x", "iban", "DE02120300000000202051").want(t, 403, "/demo/tpp", "security token")
 	e.post("/demo/partner/login", "person", "p-alice").want(t, 403, "/demo/partner/login")
-	e.post(demoConsentPath, "code", "123456").want(t, 403, demoConsentPath)
+	e.post(confirmPath, "answer", "123456").want(t, 403, confirmPath)
 	// Another browser, with this one's token but no session of its own.
 	other := &pageEnv{t: t, base: e.base, clock: e.clock}
 	jar, _ := cookiejar.New(nil)
@@ -292,7 +332,7 @@ func TestPagesAnswerBadInputWithAPage(t *testing.T) {
 
 func TestPagesTokenOfAnotherSessionOpensNothing(t *testing.T) {
 	e := newPageEnv(t)
-	consent := e.consent()
+	consent := e.consentAs("p-alice")
 	other := &pageEnv{t: t, base: e.base, clock: e.clock}
 	jar, _ := cookiejar.New(nil)
 	other.client = &http.Client{Jar: jar, Transport: checkedTransport{other}}
@@ -301,7 +341,8 @@ func TestPagesTokenOfAnotherSessionOpensNothing(t *testing.T) {
 
 func TestServerDemoPagesFlagPointsTheRedirectAtItself(t *testing.T) {
 	base, stdout, _ := startServer(t, []string{"-demo-pages", "true"}, nil)
-	for _, want := range []string{"redirect: " + base + demoConsentPath + "?consent_challenge=", "Demo pages: " + base + "/demo/tpp"} {
+	origin := originOf(strings.TrimPrefix(base, "http://")) // http://localhost:PORT
+	for _, want := range []string{"redirect: " + origin + demoConsentPath + "?consent_challenge=", "Demo pages: " + origin + "/demo/tpp"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, stdout)
 		}
@@ -331,7 +372,7 @@ func TestServerDemoPagesFlagPointsTheRedirectAtItself(t *testing.T) {
 
 func TestPagesRefuseACodeBeforeTheConsentPageWasOpened(t *testing.T) {
 	e := newPageEnv(t)
-	e.post(demoConsentPath, "csrf", field(t, csrfField, e.get("/demo/tpp")), "code", e.code()).want(t, 404, demoConsentPath, "no such consent request")
+	e.post(confirmPath, "csrf", field(t, csrfField, e.get("/demo/tpp")), "answer", e.code()).want(t, 409, confirmPath, "nothing to confirm")
 	login := e.post("/demo/tpp", "csrf", field(t, csrfField, e.get("/demo/tpp")), "iban", "DE02120300000000202051")
-	e.post(demoConsentPath, "csrf", field(t, csrfField, login), "code", e.code()).want(t, 409, demoConsentPath, "out of date")
+	e.post(confirmPath, "csrf", field(t, csrfField, login), "answer", e.code()).want(t, 409, confirmPath, "out of date")
 }

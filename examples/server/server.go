@@ -57,8 +57,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	cfg.pagesOrigin = originOf(ln.Addr().String())
 	if cfg.demoPages && !cfg.redirectSet {
-		cfg.redirectBase = "http://" + ln.Addr().String() + demoConsentPath
+		cfg.redirectBase = cfg.pagesOrigin + demoConsentPath
 	}
 	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
 	if err != nil {
@@ -179,7 +180,7 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	if err != nil {
 		return nil, nil, err
 	}
-	authnSvc, err := newAuthnService(store, questionsSvc, engine, cfg, log)
+	an, err := newAuthnService(store, questionsSvc, engine, cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -187,7 +188,7 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	if err != nil {
 		return nil, nil, err
 	}
-	authnHandler, err := authnhttp.New(authnSvc, agents, authnhttp.Options{Logger: log})
+	authnHandler, err := authnhttp.New(an.svc, agents, authnhttp.Options{Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -198,7 +199,7 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	// the request it is given, and tracing hands down a copy it reads.
 	api := httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})
 	if cfg.demoPages {
-		mountPages(mux, newPages(psd2Svc, authnSvc, cfg, log))
+		mountPages(mux, newPages(psd2Svc, an, cfg, log))
 	}
 	return cfg.tracedHandler(instrumentHandler(cfg, api)), seed, nil
 }

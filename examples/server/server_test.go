@@ -12,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/challengekit/challengekit/authn/passkey"
+	"github.com/challengekit/challengekit/authn/recovery"
 	"github.com/challengekit/challengekit/authn/totp"
+	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
 )
 
@@ -258,7 +261,19 @@ func TestServerServesTheFactorTransactionDemo(t *testing.T) {
 }
 
 func TestDemoLoadUsersAreComputedWithinTheirCount(t *testing.T) {
-	reg := demoRegistry(10)
+	mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds, err := passkey.NewRecordCredentials(mem, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := recovery.New(mem, make([]byte, 32), recovery.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := demoRegistry(10, creds, codes)
 	ctx := context.Background()
 	for user, want := range map[string]bool{"load-0": true, "load-9": true, "load-10": false, "load-05": false,
 		"load--1": false, "load-": false, "alice": true, "mallory": false} {
