@@ -53,14 +53,18 @@ type answerInput struct {
 // pageFactors are the factors the pages can run, in the order offered,
 // with how each is named and asked for.
 var pageFactors = []struct {
-	key, label string
-	input      answerInput
+	key, label, title string
+	input             answerInput
 }{
-	{passkey.Key, "Passkey", answerInput{}},
-	{totp.Key, "Authenticator app", answerInput{Label: "Code", InputMode: "numeric", Pattern: "[0-9]{6}", Autocomplete: "one-time-code", MaxLength: 6}},
-	{otpcode.EmailKey, "Code by e-mail", answerInput{Label: "Code", InputMode: "numeric", Pattern: "[0-9]{6,8}", Autocomplete: "one-time-code", MaxLength: 8}},
-	{kba.Key, "Security questions", answerInput{Type: "password", Autocomplete: "off", MaxLength: 256}},
-	{recovery.Key, "Recovery code", answerInput{Label: "Recovery code", Autocomplete: "off", MaxLength: 32}},
+	{passkey.Key, "Passkey", "Confirm with your passkey", answerInput{}},
+	{totp.Key, "Authenticator app", "Confirm with your authenticator app",
+		answerInput{Label: "Code", InputMode: "numeric", Pattern: "[0-9]{6}", Autocomplete: "one-time-code", MaxLength: 6}},
+	{otpcode.EmailKey, "Code by e-mail", "Confirm with a code by e-mail",
+		answerInput{Label: "Code", InputMode: "numeric", Pattern: "[0-9]{6,8}", Autocomplete: "one-time-code", MaxLength: 8}},
+	{kba.Key, "Security questions", "Confirm with your security questions",
+		answerInput{Type: "password", Autocomplete: "off", MaxLength: 256}},
+	{recovery.Key, "Recovery code", "Confirm with a recovery code",
+		answerInput{Label: "Recovery code", Autocomplete: "off", MaxLength: 32}},
 }
 
 // userOf is the bank's user for one of the partner's people.
@@ -193,7 +197,7 @@ func (p *pages) show(w http.ResponseWriter, r *http.Request, s *pageSession, sta
 	v.Factor = tx.factor
 	for _, f := range pageFactors {
 		if f.key == tx.factor {
-			v.Title, v.Input = "Confirm: "+lower(f.label), f.input
+			v.Title, v.Input = f.title, f.input
 		}
 	}
 	for _, kv := range tx.prompts {
@@ -218,17 +222,6 @@ func (p *pages) show(w http.ResponseWriter, r *http.Request, s *pageSession, sta
 		v.Message = "Enter one of " + tx.user + "'s recovery codes. Each works once."
 	}
 	p.render(w, status, "confirm", v)
-}
-
-func lower(s string) string {
-	if s == "" {
-		return s
-	}
-	b := []byte(s)
-	if 'A' <= b[0] && b[0] <= 'Z' {
-		b[0] += 'a' - 'A'
-	}
-	return string(b)
 }
 
 // running is the session's running confirmation, or nil having answered
