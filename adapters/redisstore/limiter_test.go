@@ -66,14 +66,23 @@ func TestEveryLimiterCallIsOneRoundTrip(t *testing.T) {
 // subject, source or destination in the clear.
 func TestLimiterKeysNameNoOne(t *testing.T) {
 	client := servicetest.Redis(t)
-	l := newLimiter(t, client, challenge.Limits{}, challengetest.NewClock())
+	// Only this limiter's keys: the server is shared with other tests,
+	// whose records may well name alice.
+	prefix := testPrefix(t, client)
+	l, err := redisstore.NewLimiter(client, challenge.Limits{}, redisstore.Options{Prefix: prefix, Clock: challengetest.NewClock(), DigestKey: []byte("test key")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	_ = l.Start(ctx, challenge.Origin{Caller: "agent-secretive", Source: "ip:203.0.113.99"})
 	_ = l.Attempt(ctx, challenge.Attempt{Kind: "k", Subject: "alice@example.com", Source: "ip:203.0.113.99", ID: challenge.NewID()})
 	_ = l.Deliver(ctx, challenge.Delivery{Destination: "bob@example.com", Source: "ip:203.0.113.99"})
-	keys, err := client.Keys(ctx, "*").Result()
+	keys, err := client.Keys(ctx, prefix+"*").Result()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(keys) == 0 {
+		t.Fatal("the limiter wrote no key under its prefix")
 	}
 	for _, k := range keys {
 		for _, secret := range []string{"alice", "bob", "203.0.113.99", "secretive"} {

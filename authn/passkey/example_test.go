@@ -9,6 +9,7 @@ import (
 	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/authn/passkey"
 	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/internal/webauthntest"
 )
 
 // A user registers a passkey, then logs in with it: the agent hands the
@@ -38,7 +39,7 @@ func ExampleFactor() {
 	// The browser's side: an authenticator with a credential.
 	rp := virtualwebauthn.RelyingParty{ID: "example.com", Name: "Example Bank", Origin: "https://login.example.com"}
 	device := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte("alice")})
-	credential := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	credential := webauthntest.NewCredential() // a virtualwebauthn credential every relying party accepts
 
 	// Registration: the options go to navigator.credentials.create, the
 	// session stays on the server.

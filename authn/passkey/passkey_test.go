@@ -14,6 +14,7 @@ import (
 	"github.com/challengekit/challengekit/authn/passkey"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
+	"github.com/challengekit/challengekit/internal/webauthntest"
 )
 
 const user = "alice"
@@ -33,7 +34,7 @@ type device struct {
 }
 
 func newDevice(t *testing.T, opts virtualwebauthn.AuthenticatorOptions) *device {
-	return &device{t: t, rp: rp, auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)}
+	return &device{t: t, rp: rp, auth: virtualwebauthn.NewAuthenticatorWithOptions(opts), cred: webauthntest.NewCredential()}
 }
 
 // register registers the device's credential for userID.

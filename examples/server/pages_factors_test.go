@@ -14,6 +14,7 @@ import (
 	"github.com/challengekit/challengekit/authn/passkey"
 	"github.com/challengekit/challengekit/authn/recovery"
 	"github.com/challengekit/challengekit/authn/totp"
+	"github.com/challengekit/challengekit/internal/webauthntest"
 )
 
 var (
@@ -145,7 +146,7 @@ func TestPagesRegisterAPasskeyAndConfirmWithIt(t *testing.T) {
 
 	rp := virtualwebauthn.RelyingParty{ID: demoRPID, Name: "challengekit demo bank", Origin: e.base}
 	device := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte("alice")})
-	cred := virtualwebauthn.NewCredential(virtualwebauthn.KeyTypeEC2)
+	cred := webauthntest.NewCredential()
 	register := e.post("/demo/bank/settings/passkey", "csrf", field(t, csrfField, settings))
 	register.want(t, 200, "/demo/bank/settings/passkey", `data-webauthn="create"`, `<script src="/demo/pages.js">`)
 	ao, err := virtualwebauthn.ParseAttestationOptions(html.UnescapeString(field(t, optionsAttr, register)))

@@ -51,13 +51,14 @@ var may = map[string][]string{
 	"adapters/tracing":              {"challenge", "adapters/internal/httpstatus"},
 
 	// Helpers of the module's own, below everything.
-	"internal/binenc":      nil,
-	"internal/formattest":  nil,
-	"internal/suitetest":   nil,
-	"internal/netfault":    nil,
-	"internal/servicetest": nil,
-	"internal/bareserver":  nil,
-	"internal/layers":      nil,
+	"internal/binenc":       nil,
+	"internal/formattest":   nil,
+	"internal/suitetest":    nil,
+	"internal/netfault":     nil,
+	"internal/servicetest":  nil,
+	"internal/bareserver":   nil,
+	"internal/layers":       nil,
+	"internal/webauthntest": nil,
 }
 
 // mustNotNeed lists dependencies, direct or not, a package must not pull
