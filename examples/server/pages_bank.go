@@ -224,27 +224,49 @@ func (p *pages) show(w http.ResponseWriter, r *http.Request, s *pageSession, sta
 	p.render(w, status, "confirm", v)
 }
 
-// running is the session's running confirmation, or nil having answered
-// that there is none.
-func (p *pages) running(w http.ResponseWriter, s *pageSession) *confirmation {
+// running is the session's running confirmation, if there is one and
+// its consent still waits for its second factor; or nil having answered.
+func (p *pages) running(w http.ResponseWriter, r *http.Request, s *pageSession) *confirmation {
 	if s.tx == nil {
 		p.message(w, http.StatusConflict, "bank", "Out of date", "There is nothing to confirm: this page is out of date. Go back to the bank's consent page, or to its settings.")
 		return nil
 	}
+	if s.tx.purpose == purposeConsent {
+		c, err := p.psd2.Get(r.Context(), s.tx.about)
+		switch {
+		case err != nil:
+			p.fail(w, "bank", err)
+			return nil
+		case c.Status != psd2.StateRedirected:
+			p.fail(w, "bank", challenge.ErrFinal)
+			return nil
+		}
+	}
 	return s.tx
+}
+
+// runningForm checks a form of the running confirmation: it returns the
+// session, locked, and the confirmation; or nils having answered.
+func (p *pages) runningForm(w http.ResponseWriter, r *http.Request) (*pageSession, *confirmation) {
+	s := p.form(w, r, "bank")
+	if s == nil {
+		return nil, nil
+	}
+	tx := p.running(w, r, s)
+	if tx == nil {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	return s, tx
 }
 
 // chooseFactor starts the factor the person picked.
 func (p *pages) chooseFactor(w http.ResponseWriter, r *http.Request) {
-	s := p.form(w, r, "bank")
+	s, tx := p.runningForm(w, r)
 	if s == nil {
 		return
 	}
 	defer s.mu.Unlock()
-	tx := p.running(w, s)
-	if tx == nil || !p.stillOpen(w, r, tx) {
-		return
-	}
 	if tx.factor != "" {
 		p.show(w, r, s, http.StatusConflict, "", "This confirmation has begun already.")
 		return
@@ -273,33 +295,13 @@ func (p *pages) chooseFactor(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/demo/bank/confirm", http.StatusSeeOther)
 }
 
-// stillOpen reports whether the confirmation's consent still waits for
-// its second factor, having answered the request if not.
-func (p *pages) stillOpen(w http.ResponseWriter, r *http.Request, tx *confirmation) bool {
-	if tx.purpose != purposeConsent {
-		return true
-	}
-	c, err := p.psd2.Get(r.Context(), tx.about)
-	switch {
-	case err != nil:
-		p.fail(w, "bank", err)
-		return false
-	case c.Status != psd2.StateRedirected:
-		p.fail(w, "bank", challenge.ErrFinal)
-		return false
-	}
-	return true
-}
-
 // confirmPage shows the running confirmation.
 func (p *pages) confirmPage(w http.ResponseWriter, r *http.Request) {
 	s := p.session(w, r, true)
 	defer s.mu.Unlock()
-	tx := p.running(w, s)
-	if tx == nil || !p.stillOpen(w, r, tx) {
-		return
+	if p.running(w, r, s) != nil {
+		p.show(w, r, s, http.StatusOK, "", "")
 	}
-	p.show(w, r, s, http.StatusOK, "", "")
 }
 
 // confirmSubmit validates an answer. A right one authenticates the
@@ -307,15 +309,11 @@ func (p *pages) confirmPage(w http.ResponseWriter, r *http.Request) {
 // asks again, and the last one allowed blocks the transaction, which
 // fails a consent.
 func (p *pages) confirmSubmit(w http.ResponseWriter, r *http.Request) {
-	s := p.form(w, r, "bank")
+	s, tx := p.runningForm(w, r)
 	if s == nil {
 		return
 	}
 	defer s.mu.Unlock()
-	tx := p.running(w, s)
-	if tx == nil || !p.stillOpen(w, r, tx) {
-		return
-	}
 	if tx.factor == "" {
 		p.show(w, r, s, http.StatusConflict, "", "Pick a way to confirm first.")
 		return
