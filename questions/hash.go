@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/challengekit/challengekit/challenge"
 )
 
 // Params are argon2id parameters. They are written into every hash, so a
@@ -75,7 +77,10 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	case h.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("questions: waiting to hash: %w", ctx.Err())
+		// Every slot stayed busy until the request's deadline: the
+		// server is overloaded, and nothing was changed, so the caller
+		// may retry (503), rather than a server fault (500).
+		return fmt.Errorf("questions: waiting to hash: %w: %w", challenge.ErrUnavailable, ctx.Err())
 	}
 }
 
