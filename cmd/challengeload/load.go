@@ -18,7 +18,9 @@ type loadOptions struct {
 	conns    int           // concurrent clients, each on its own keep-alive connection
 	warmup   time.Duration // run, then forget, before measuring
 	duration time.Duration // measured time
-	users    int           // the server's load-N authn users
+	users    int           // the server's load-N and mail-N authn users
+	kbaUsers int           // the server's kba-N authn users
+	outbox   *outbox       // the codes the servers send, if any
 	shapes   *shapes       // if set, record response shapes
 }
 
@@ -44,8 +46,9 @@ func (r result) cpuPerRequest() time.Duration {
 }
 
 // measure runs sc against base with opts.conns workers: first for the
-// warm-up, then for the measured duration. Requests of a flow that is cut
-// off by the end of the period are not counted. cpu, if not nil, reads the
+// warm-up, then for the measured duration. The answered requests of a
+// flow that is cut off by the end of the period count, the flow does not:
+// a flow of argon2id-bound steps can take longer than a short period. cpu, if not nil, reads the
 // server process's CPU time, which is far steadier than throughput on a
 // machine shared with noisy neighbours.
 func measure(ctx context.Context, sc scenario, base string, cpu func() time.Duration, seq *atomic.Uint64, opts loadOptions) result {
@@ -119,17 +122,17 @@ func run(ctx context.Context, sc scenario, base string, httpClient *http.Client,
 	start := time.Now()
 	for range opts.conns {
 		wg.Go(func() {
-			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, shapes: opts.shapes}
+			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, kbaUsers: opts.kbaUsers, outbox: opts.outbox, shapes: opts.shapes}
 			var mine result
 			var lat []time.Duration
 			for ctx.Err() == nil {
 				c.latencies = c.latencies[:0]
 				err := sc.flow(ctx, c)
-				if ctx.Err() != nil {
-					break // cut off by the end of the period
-				}
 				mine.requests += len(c.latencies)
 				lat = append(lat, c.latencies...)
+				if ctx.Err() != nil {
+					break // cut off by the end of the period: its answered requests count
+				}
 				if err != nil {
 					mine.errors++
 					if mine.firstErr == nil {

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,12 +26,9 @@ const (
 	demoTOTPSecret  = "JBSWY3DPEHPK3PXP"
 )
 
-// maxDemoLoadUsers bounds -demo-load-users.
-const maxDemoLoadUsers = 10_000_000
-
 // demoRegistry holds alice, bob, carol (known, without a factor) and dave
-// (push only), and loadUsers more users load-0 … for load tests.
-func demoRegistry(loadUsers int) authn.Registry {
+// (push only), and the load-test users of cfg (see demoUsers).
+func demoRegistry(cfg *config) authn.Registry {
 	return demoUsers{
 		named: authn.NewMemoryRegistry(map[string][]authn.Registration{
 			"alice": {
@@ -47,29 +42,9 @@ func demoRegistry(loadUsers int) authn.Registry {
 			"dave": {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"},
 				{Key: "device.platform", Value: "android"}, {Key: "device.app", Value: "Oracle Mobile Authenticator"}}}},
 		}),
-		load: loadUsers,
+		load: cfg.demoLoadUsers,
+		kba:  cfg.demoLoadKBA,
 	}
-}
-
-// demoUsers answers for the named demo users, and for load-0 …
-// load-(load-1), each with ChallengeOMATOTP on the demo secret. A TOTP code
-// passes once per user and step, and each user may start only so many
-// transactions per window, so a load test spreads its logins over many
-// users, as a real one would over its test accounts. The load users are
-// computed, not stored: a million of them cost no memory, and nothing for
-// the garbage collector to scan.
-type demoUsers struct {
-	named *authn.MemoryRegistry
-	load  int
-}
-
-func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Registration, bool, error) {
-	if n, ok := strings.CutPrefix(userID, "load-"); ok {
-		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < d.load && strconv.Itoa(i) == n {
-			return []authn.Registration{{FactorKey: totp.Key, Secret: demoTOTPSecret}}, true, nil
-		}
-	}
-	return d.named.Registrations(ctx, userID)
 }
 
 // demoSender stands in for an e-mail gateway: it logs that a code was sent,
@@ -136,6 +111,6 @@ func newAuthnService(store challenge.Store, qs *questions.Service, engine challe
 	if err != nil {
 		return nil, err
 	}
-	return authn.NewService(store, demoRegistry(cfg.demoLoadUsers), []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor},
+	return authn.NewService(store, demoRegistry(cfg), []authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor},
 		authn.Options{TTL: cfg.authnTTL, Engine: engine})
 }
