@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"github.com/challengekit/challengekit/internal/bareserver"
 )
 
 // The demo server's data; the bare server accepts anything.
@@ -72,6 +74,12 @@ type client struct {
 	latencies []time.Duration
 	buf       bytes.Buffer
 	shapes    *shapes // if set, records each step's response fields
+	// stepHeader sends each request's step name (bareserver.StepHeader),
+	// for a bare server that pays each step's Redis round trips.
+	stepHeader bool
+	// mark, if set, is called around each request ("begin" and "end",
+	// with the step's name), for countTrips's markers.
+	mark func(what, step string) error
 }
 
 // call sends one request and decodes the JSON answer into out. Any status
@@ -96,6 +104,14 @@ func (c *client) call(ctx context.Context, step, method, path string, body any, 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	if c.stepHeader {
+		req.Header.Set(bareserver.StepHeader, step)
+	}
+	if c.mark != nil {
+		if err := c.mark("begin", step); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -107,6 +123,11 @@ func (c *client) call(ctx context.Context, step, method, path string, body any, 
 	c.latencies = append(c.latencies, time.Since(start))
 	if err != nil {
 		return fmt.Errorf("%s: reading the answer: %w", step, err)
+	}
+	if c.mark != nil {
+		if err := c.mark("end", step); err != nil {
+			return err
+		}
 	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s: status %d, want %d: %.200s", step, resp.StatusCode, want, c.buf.Bytes())

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -37,10 +36,10 @@ func sweepHeld(ctx context.Context, chosen []scenario, held []int, rounds int, s
 		rss := residentMemory(real.cmd.Process.Pid)
 		cpu := real.cpu()
 		for _, sc := range chosen {
-			var seq atomic.Uint64
+			seq := newSeq()
 			run := heldRun{held: n, rss: rss, sc: sc}
 			for range rounds {
-				run.results = append(run.results, measure(ctx, sc, real.base, cpu, &seq, opts))
+				run.results = append(run.results, measure(ctx, sc, real.base, cpu, seq, opts))
 			}
 			runs = append(runs, run)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -22,6 +23,9 @@ type loadOptions struct {
 	kbaUsers int           // the server's kba-N authn users
 	outbox   *outbox       // the codes the servers send, if any
 	shapes   *shapes       // if set, record response shapes
+	// stepHeader names each request's step for the bare server's Redis
+	// round trips (-bare-redis); both servers get it.
+	stepHeader bool
 }
 
 // result is one scenario against one server for one measured period.
@@ -75,6 +79,16 @@ func measure(ctx context.Context, sc scenario, base string, cpu func() time.Dura
 	return res
 }
 
+// newSeq returns a counter of load users starting at a random number, so
+// that runs one after another against the same store (Redis keeps the
+// limiter's budgets) spread over the users rather than start again at
+// the first.
+func newSeq() *atomic.Uint64 {
+	var seq atomic.Uint64
+	seq.Store(rand.Uint64N(1 << 32))
+	return &seq
+}
+
 // processCPU returns a function reading the user and system CPU time of
 // process pid from /proc (Linux), or nil where that cannot be read.
 func processCPU(pid int) func() time.Duration {
@@ -122,7 +136,7 @@ func run(ctx context.Context, sc scenario, base string, httpClient *http.Client,
 	start := time.Now()
 	for range opts.conns {
 		wg.Go(func() {
-			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, kbaUsers: opts.kbaUsers, outbox: opts.outbox, shapes: opts.shapes}
+			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, kbaUsers: opts.kbaUsers, outbox: opts.outbox, shapes: opts.shapes, stepHeader: opts.stepHeader}
 			var mine result
 			var lat []time.Duration
 			for ctx.Err() == nil {

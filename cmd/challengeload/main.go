@@ -19,6 +19,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,9 +34,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/challengekit/challengekit/internal/bareserver"
 )
@@ -65,13 +67,27 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	kbaUsers := fs.Int("kba-users", 64, "ChallengeKBA load users kba-N the server enrolls at start (-demo-load-kba) when the kba scenario runs; about 75 ms of server CPU each")
 	outboxPath := fs.String("outbox", "", "named pipe the servers write e-mail codes to (-demo-outbox), made if missing; a temporary one if empty. With -target, start the server with -demo-outbox naming it")
 	heldList := fs.String("held", "", "comma-separated counts of PSD2 challenges examples/server holds (-demo-held), e.g. 0,100000,1000000: measure it alone, restarted with each, and report its CPU per request against the first")
+	bareRedis := fs.String("bare-redis", "", "Redis URL on which the bare server makes, per request, the Redis round trips examples/server makes for the step (counted before measuring, with MONITOR on this Redis); by default examples/server's own when -server-args selects -store redis")
 	bare := fs.Bool("bare", false, "serve the bare baseline (used by challengeload itself)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address, with -bare")
+	redisTrips := fs.String("redis-trips", "", "with -bare and -bare-redis: each step's round trips, as JSON (used by challengeload itself)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *bare {
-		return serveBare(ctx, *addr, bareserver.Options{Outbox: *outboxPath}, stdout)
+		opts := bareserver.Options{Outbox: *outboxPath}
+		if *bareRedis != "" {
+			ropts, err := redis.ParseURL(*bareRedis)
+			if err != nil {
+				return fmt.Errorf("-bare-redis: %w", err)
+			}
+			opts.Redis = redis.NewClient(ropts)
+			defer opts.Redis.Close()
+			if err := json.Unmarshal([]byte(*redisTrips), &opts.Trips); err != nil {
+				return fmt.Errorf("-redis-trips: %w", err)
+			}
+		}
+		return serveBare(ctx, *addr, opts, stdout)
 	}
 	var chosen []scenario
 	for name := range strings.SplitSeq(*names, ",") {
@@ -136,19 +152,6 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return sweepHeld(ctx, chosen, held, *rounds, srv, opts, stdout)
 	}
 
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	bareArgs := []string{"-bare", "-addr", "127.0.0.1:0"}
-	if srv.outbox != "" {
-		bareArgs = append(bareArgs, "-outbox", srv.outbox)
-	}
-	baseline, err := startChild(ctx, self, bareArgs)
-	if err != nil {
-		return fmt.Errorf("bare server: %w", err)
-	}
-	defer baseline.stop()
 	real := &child{base: strings.TrimSuffix(*target, "/")}
 	if real.base == "" {
 		if real, err = startServer(ctx, srv, stderr); err != nil {
@@ -156,8 +159,39 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer real.stop()
 	}
+	if *bareRedis == "" && *target == "" {
+		*bareRedis = redisOfServer(*serverArgs)
+	}
+	bareArgs := []string{"-bare", "-addr", "127.0.0.1:0"}
+	if srv.outbox != "" {
+		bareArgs = append(bareArgs, "-outbox", srv.outbox)
+	}
+	var trips map[string]bareserver.Trips
+	if *bareRedis != "" {
+		if trips, err = countTrips(ctx, *bareRedis, real.base, chosen, opts); err != nil {
+			return err
+		}
+		b, err := json.Marshal(trips)
+		if err != nil {
+			return err
+		}
+		bareArgs = append(bareArgs, "-bare-redis", *bareRedis, "-redis-trips", string(b))
+		opts.stepHeader = true
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	baseline, err := startChild(ctx, self, bareArgs)
+	if err != nil {
+		return fmt.Errorf("bare server: %w", err)
+	}
+	defer baseline.stop()
 
 	header()
+	if trips != nil {
+		printTrips(stdout, trips)
+	}
 	failed := false
 	for _, sc := range chosen {
 		cmp := compare(ctx, sc, baseline, real, *rounds, opts)
@@ -263,16 +297,16 @@ type comparison struct {
 // goes first so that drift on a shared machine falls on both alike.
 func compare(ctx context.Context, sc scenario, bare, real *child, rounds int, opts loadOptions) comparison {
 	c := comparison{sc: sc}
-	var seq atomic.Uint64 // shared by both servers' runs: load users are taken in turn
+	seq := newSeq() // shared by both servers' runs: load users are taken in turn
 	bareCPU, realCPU := bare.cpu(), real.cpu()
 	for r := range rounds {
 		var b, s result
 		if r%2 == 0 {
-			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
-			s = measure(ctx, sc, real.base, realCPU, &seq, opts)
+			b = measure(ctx, sc, bare.base, bareCPU, seq, opts)
+			s = measure(ctx, sc, real.base, realCPU, seq, opts)
 		} else {
-			s = measure(ctx, sc, real.base, realCPU, &seq, opts)
-			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
+			s = measure(ctx, sc, real.base, realCPU, seq, opts)
+			b = measure(ctx, sc, bare.base, bareCPU, seq, opts)
 		}
 		c.bare, c.real = append(c.bare, b), append(c.real, s)
 	}

@@ -14,7 +14,9 @@
 package bareserver
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -26,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -168,6 +171,52 @@ type Options struct {
 	// Outbox is the file a ChallengeEmail Init appends its code to, as
 	// "time destination code" lines; none if empty.
 	Outbox string
+	// Redis, if set, is where each request makes its step's Trips.
+	Redis *redis.Client
+	// Trips are the round trips each step makes, by the step's name.
+	Trips map[string]Trips
+}
+
+// Trips are one step's Redis round trips: reads (a GET each) and writes
+// (a SET each).
+type Trips struct {
+	Reads  int `json:"reads"`
+	Writes int `json:"writes"`
+}
+
+// StepHeader names the load generator's step in a request.
+const StepHeader = "X-Load-Step"
+
+// redisKey is the one key the bare server reads and writes, and
+// redisValue what it writes: about a stored record's size.
+const redisKey = "challengeload:bare"
+
+var redisValue = strings.Repeat("x", 400)
+
+// withRedis makes each request's round trips before next answers it.
+func withRedis(next http.Handler, client *redis.Client, trips map[string]Trips) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := trips[r.Header.Get(StepHeader)]
+		if err := roundTrips(r.Context(), client, t); err != nil {
+			http.Error(w, `{"error":"redis"}`, http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func roundTrips(ctx context.Context, client *redis.Client, t Trips) error {
+	for range t.Reads {
+		if err := client.Get(ctx, redisKey).Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	for range t.Writes {
+		if err := client.Set(ctx, redisKey, redisValue, 0).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Handler returns the bare server's routes with the zero Options.
@@ -329,6 +378,9 @@ func New(opts Options) http.Handler {
 		}
 		encode(w, http.StatusOK, in)
 	})
+	if opts.Redis != nil {
+		return withRedis(mux, opts.Redis, opts.Trips)
+	}
 	return mux
 }
 
