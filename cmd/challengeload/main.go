@@ -8,12 +8,20 @@
 //	go run ./cmd/challengeload                    # every scenario, memory store
 //	go run ./cmd/challengeload -scenarios psd2 -rounds 5 -duration 10s
 //	go run ./cmd/challengeload -server-args '-store redis'
+//	go run ./cmd/challengeload -held 0,100000,1000000 -scenarios psd2,authn
 //
 // Both servers run as child processes, started the same way, so neither
 // shares the load generator's process; -target drives a server started by
 // hand instead (to profile it, or on another store). The example server is built from
 // this module with `go build` unless -server names a binary. Only
 // loopback is used; no external service is needed for the memory store.
+//
+// The email scenario reads the codes the servers send from a named pipe
+// they append to (examples/server's -demo-outbox). On Redis the bare
+// server makes the round trips examples/server makes for each step,
+// counted with MONITOR before measuring (-bare-redis). -held measures
+// examples/server alone, restarted holding each count of PSD2 challenges
+// (-demo-held), and reports its CPU per request against the first count.
 package main
 
 import (
@@ -54,7 +62,7 @@ func main() {
 func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("challengeload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	names := fs.String("scenarios", "psd2,authn,questions,questions-put", "comma-separated scenarios: "+scenarioList())
+	names := fs.String("scenarios", strings.ReplaceAll(scenarioList(), ", ", ","), "comma-separated scenarios, all by default: "+scenarioList())
 	conns := fs.Int("conns", 32, "concurrent clients, each on its own keep-alive connection")
 	duration := fs.Duration("duration", 5*time.Second, "measured time per scenario, server and round")
 	warmup := fs.Duration("warmup", time.Second, "warm-up before each measurement")

@@ -178,3 +178,25 @@ func TestBareMode(t *testing.T) {
 		t.Fatalf("bare catalog: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+// TestSweepHeldReportsEachCount runs the -held sweep briefly: a row per
+// count, the first one the reference.
+func TestSweepHeldReportsEachCount(t *testing.T) {
+	binary, remove, err := buildServer(context.Background(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	sc, _ := scenarioNamed("psd2")
+	var out bytes.Buffer
+	err = sweepHeld(context.Background(), []scenario{sc}, []int{0, 20}, 1, serverOptions{binary: binary, logLevel: "warn"},
+		loadOptions{conns: 2, duration: 200 * time.Millisecond}, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"| held challenges |", "CPU vs 0 held", "\n| 0 | ", "\n| 20 | ", "| psd2 | "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the sweep's table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
