@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+
+	"github.com/challengekit/challengekit/internal/bareserver"
 )
 
 // The demo server's data; the bare server accepts anything.
@@ -46,6 +48,8 @@ type scenario struct {
 var scenarios = []scenario{
 	{"psd2", "POST create, GET, PATCH person, POST second_factor (4 requests)", psd2Flow},
 	{"authn", "POST begin, PUT Init TOTP, PUT Validate code, PUT Finalize (4 requests)", authnFlow},
+	{"email", "POST begin, PUT Init ChallengeEmail (a code to the outbox), PUT Validate the code, PUT Finalize (4 requests)", emailFlow},
+	{"kba", "POST begin, PUT Init ChallengeKBA, PUT Validate two answers (argon2id each), PUT Finalize (5 requests)", kbaFlow},
 	{"questions", "GET the business's catalog, GET alice's questions (2 requests)", questionsFlow},
 	{"questions-put", "PUT three answers for a new user as site admin (argon2id, default parameters)", questionsPutFlow},
 }
@@ -64,10 +68,18 @@ type client struct {
 	http      *http.Client
 	base      string
 	seq       *atomic.Uint64 // numbers new users across workers
-	users     int            // how many load-N authn users the server has
+	users     int            // how many load-N (and mail-N) authn users the server has
+	kbaUsers  int            // how many kba-N authn users the server has
+	outbox    *outbox        // the codes the server sends, if it sends any
 	latencies []time.Duration
 	buf       bytes.Buffer
 	shapes    *shapes // if set, records each step's response fields
+	// stepHeader sends each request's step name (bareserver.StepHeader),
+	// for a bare server that pays each step's Redis round trips.
+	stepHeader bool
+	// mark, if set, is called around each request ("begin" and "end",
+	// with the step's name), for countTrips's markers.
+	mark func(what, step string) error
 }
 
 // call sends one request and decodes the JSON answer into out. Any status
@@ -92,6 +104,14 @@ func (c *client) call(ctx context.Context, step, method, path string, body any, 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
+	if c.stepHeader {
+		req.Header.Set(bareserver.StepHeader, step)
+	}
+	if c.mark != nil {
+		if err := c.mark("begin", step); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -103,6 +123,11 @@ func (c *client) call(ctx context.Context, step, method, path string, body any, 
 	c.latencies = append(c.latencies, time.Since(start))
 	if err != nil {
 		return fmt.Errorf("%s: reading the answer: %w", step, err)
+	}
+	if c.mark != nil {
+		if err := c.mark("end", step); err != nil {
+			return err
+		}
 	}
 	if resp.StatusCode != want {
 		return fmt.Errorf("%s: status %d, want %d: %.200s", step, resp.StatusCode, want, c.buf.Bytes())
@@ -156,19 +181,29 @@ type authnAnswer struct {
 	StatusInfo    struct {
 		Status string `json:"status"`
 	} `json:"statusInfo"`
+	ChallengeInfo []struct {
+		Prompts []struct {
+			Key string `json:"key"`
+		} `json:"prompts"`
+	} `json:"challengeInfo"`
 }
 
-// authnFlow logs in one of the server's load users with TOTP. Users are
-// taken in turn, so that no user logs in twice within a TOTP step (a code
-// passes once) or starts too many transactions per limiter window.
-func authnFlow(ctx context.Context, c *client) error {
-	if c.users <= 0 {
-		return fmt.Errorf("authn: the server has no load users (-users)")
+// prompt is the key of the answer's first prompt, or "".
+func (a *authnAnswer) prompt() string {
+	if len(a.ChallengeInfo) == 0 || len(a.ChallengeInfo[0].Prompts) == 0 {
+		return ""
 	}
+	return a.ChallengeInfo[0].Prompts[0].Key
+}
+
+// login runs one factor transaction as the demo agent: POST for user, PUT
+// Init factor, one PUT Validate per answer (answer(a) reads the answer
+// to send from the latest response a), PUT Finalize Success. Steps are
+// named after the scenario.
+func login(ctx context.Context, c *client, name, user, factor string, answers int, answer func(a *authnAnswer) (string, error)) error {
 	basic := []string{"Authorization", agentAuthorization}
-	user := "load-" + strconv.FormatUint(c.seq.Add(1)%uint64(c.users), 10)
 	var a authnAnswer
-	if err := c.call(ctx, "authn begin", "POST", "/authn/v1", map[string]any{"userInfo": map[string]string{"userId": user}},
+	if err := c.call(ctx, name+" begin", "POST", "/authn/v1", map[string]any{"userInfo": map[string]string{"userId": user}},
 		http.StatusOK, &a, basic...); err != nil {
 		return err
 	}
@@ -176,19 +211,91 @@ func authnFlow(ctx context.Context, c *client) error {
 		body["correlationId"], body["nonce"] = a.CorrelationID, a.Nonce
 		return c.call(ctx, step, "PUT", "/authn/v1", body, http.StatusOK, &a, basic...)
 	}
-	if err := put("authn init", map[string]any{"challengeop": "Init", "challengedata": map[string]string{"factorKey": "ChallengeOMATOTP"}}); err != nil {
+	if err := put(name+" init", map[string]any{"challengeop": "Init", "challengedata": map[string]string{"factorKey": factor}}); err != nil {
 		return err
 	}
-	if err := put("authn validate", map[string]any{"challengeop": "Validate", "challengeAnswer": codes.now()}); err != nil {
-		return err
+	for i := range answers {
+		text, err := answer(&a)
+		if err != nil {
+			return fmt.Errorf("%s validate: %w", name, err)
+		}
+		step := name + " validate"
+		if i > 0 {
+			step += " " + strconv.Itoa(i+1)
+		}
+		if err := put(step, map[string]any{"challengeop": "Validate", "challengeAnswer": text}); err != nil {
+			return err
+		}
 	}
-	if err := put("authn finalize", map[string]any{"challengeop": "Finalize", "challengeResult": "Success"}); err != nil {
+	if err := put(name+" finalize", map[string]any{"challengeop": "Finalize", "challengeResult": "Success"}); err != nil {
 		return err
 	}
 	if a.StatusInfo.Status != "authenticated" {
-		return fmt.Errorf("authn finalize: status %q, want authenticated", a.StatusInfo.Status)
+		return fmt.Errorf("%s finalize: status %q, want authenticated", name, a.StatusInfo.Status)
 	}
 	return nil
+}
+
+// loadUser takes the next of n load users named prefix-0 … in turn, so
+// that no user logs in twice within a TOTP step (a code passes once), has
+// two logins at once, or spends its budgets (starts, deliveries) early.
+func (c *client) loadUser(prefix string, n int) string {
+	return prefix + strconv.FormatUint(c.seq.Add(1)%uint64(n), 10)
+}
+
+// authnFlow logs in one of the server's load users with TOTP.
+func authnFlow(ctx context.Context, c *client) error {
+	if c.users <= 0 {
+		return fmt.Errorf("authn: the server has no load users (-users)")
+	}
+	return login(ctx, c, "authn", c.loadUser("load-", c.users), "ChallengeOMATOTP", 1, func(*authnAnswer) (string, error) {
+		return codes.now(), nil
+	})
+}
+
+// emailFlow logs in one of the server's mail-N users with a code the
+// server sends to mail-N@example.com, read from the outbox.
+func emailFlow(ctx context.Context, c *client) error {
+	if c.users <= 0 || c.outbox == nil {
+		return fmt.Errorf("email: the server has no load users (-users) or no outbox")
+	}
+	user := c.loadUser("mail-", c.users)
+	code := c.outbox.expect(user + "@example.com")
+	defer code.cancel()
+	return login(ctx, c, "email", user, "ChallengeEmail", 1, func(*authnAnswer) (string, error) {
+		return code.wait(ctx, codeWait)
+	})
+}
+
+// codeWait bounds the wait for a code: the server writes it before it
+// answers Init, so only a lost code takes long.
+const codeWait = 10 * time.Second
+
+// kbaAnswers are the kba-N users' answers (alice's), by question code.
+var kbaAnswers = map[string]string{
+	"com.soa.challenge.question.city.birth": "Dubai",
+	"com.soa.challenge.question.color":      "Blue",
+	"com.soa.challenge.question.pet":        "Bucktastic",
+}
+
+// kbaQuestions is how many questions the demo's ChallengeKBA asks
+// (questions.Options.QuestionsPerVerification's default).
+const kbaQuestions = 2
+
+// kbaFlow logs in one of the server's kba-N users with their security
+// questions: two right answers, each checked against an argon2id hash.
+func kbaFlow(ctx context.Context, c *client) error {
+	if c.kbaUsers <= 0 {
+		return fmt.Errorf("kba: the server has no KBA load users (-kba-users)")
+	}
+	return login(ctx, c, "kba", c.loadUser("kba-", c.kbaUsers), "ChallengeKBA", kbaQuestions, func(a *authnAnswer) (string, error) {
+		q := a.prompt()
+		answer, ok := kbaAnswers[q]
+		if !ok {
+			return "", fmt.Errorf("asked %q, which the load users did not answer", q)
+		}
+		return answer, nil
+	})
 }
 
 func questionsFlow(ctx context.Context, c *client) error {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"slices"
@@ -18,8 +19,13 @@ type loadOptions struct {
 	conns    int           // concurrent clients, each on its own keep-alive connection
 	warmup   time.Duration // run, then forget, before measuring
 	duration time.Duration // measured time
-	users    int           // the server's load-N authn users
+	users    int           // the server's load-N and mail-N authn users
+	kbaUsers int           // the server's kba-N authn users
+	outbox   *outbox       // the codes the servers send, if any
 	shapes   *shapes       // if set, record response shapes
+	// stepHeader names each request's step for the bare server's Redis
+	// round trips (-bare-redis); both servers get it.
+	stepHeader bool
 }
 
 // result is one scenario against one server for one measured period.
@@ -44,8 +50,9 @@ func (r result) cpuPerRequest() time.Duration {
 }
 
 // measure runs sc against base with opts.conns workers: first for the
-// warm-up, then for the measured duration. Requests of a flow that is cut
-// off by the end of the period are not counted. cpu, if not nil, reads the
+// warm-up, then for the measured duration. The answered requests of a
+// flow that is cut off by the end of the period count, the flow does not:
+// a flow of argon2id-bound steps can take longer than a short period. cpu, if not nil, reads the
 // server process's CPU time, which is far steadier than throughput on a
 // machine shared with noisy neighbours.
 func measure(ctx context.Context, sc scenario, base string, cpu func() time.Duration, seq *atomic.Uint64, opts loadOptions) result {
@@ -70,6 +77,16 @@ func measure(ctx context.Context, sc scenario, base string, cpu func() time.Dura
 		res.cpu = cpu() - before
 	}
 	return res
+}
+
+// newSeq returns a counter of load users starting at a random number, so
+// that runs one after another against the same store (Redis keeps the
+// limiter's budgets) spread over the users rather than start again at
+// the first.
+func newSeq() *atomic.Uint64 {
+	var seq atomic.Uint64
+	seq.Store(rand.Uint64N(1 << 32))
+	return &seq
 }
 
 // processCPU returns a function reading the user and system CPU time of
@@ -119,17 +136,17 @@ func run(ctx context.Context, sc scenario, base string, httpClient *http.Client,
 	start := time.Now()
 	for range opts.conns {
 		wg.Go(func() {
-			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, shapes: opts.shapes}
+			c := &client{http: httpClient, base: base, seq: seq, users: opts.users, kbaUsers: opts.kbaUsers, outbox: opts.outbox, shapes: opts.shapes, stepHeader: opts.stepHeader}
 			var mine result
 			var lat []time.Duration
 			for ctx.Err() == nil {
 				c.latencies = c.latencies[:0]
 				err := sc.flow(ctx, c)
-				if ctx.Err() != nil {
-					break // cut off by the end of the period
-				}
 				mine.requests += len(c.latencies)
 				lat = append(lat, c.latencies...)
+				if ctx.Err() != nil {
+					break // cut off by the end of the period: its answered requests count
+				}
 				if err != nil {
 					mine.errors++
 					if mine.firstErr == nil {

@@ -8,17 +8,26 @@
 //	go run ./cmd/challengeload                    # every scenario, memory store
 //	go run ./cmd/challengeload -scenarios psd2 -rounds 5 -duration 10s
 //	go run ./cmd/challengeload -server-args '-store redis'
+//	go run ./cmd/challengeload -held 0,100000,1000000 -scenarios psd2,authn
 //
 // Both servers run as child processes, started the same way, so neither
 // shares the load generator's process; -target drives a server started by
 // hand instead (to profile it, or on another store). The example server is built from
 // this module with `go build` unless -server names a binary. Only
 // loopback is used; no external service is needed for the memory store.
+//
+// The email scenario reads the codes the servers send from a named pipe
+// they append to (examples/server's -demo-outbox). On Redis the bare
+// server makes the round trips examples/server makes for each step,
+// counted with MONITOR before measuring (-bare-redis). -held measures
+// examples/server alone, restarted holding each count of PSD2 challenges
+// (-demo-held), and reports its CPU per request against the first count.
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -30,11 +39,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/challengekit/challengekit/internal/bareserver"
 )
@@ -51,23 +62,40 @@ func main() {
 func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("challengeload", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	names := fs.String("scenarios", "psd2,authn,questions,questions-put", "comma-separated scenarios: "+scenarioList())
+	names := fs.String("scenarios", strings.ReplaceAll(scenarioList(), ", ", ","), "comma-separated scenarios, all by default: "+scenarioList())
 	conns := fs.Int("conns", 32, "concurrent clients, each on its own keep-alive connection")
 	duration := fs.Duration("duration", 5*time.Second, "measured time per scenario, server and round")
 	warmup := fs.Duration("warmup", time.Second, "warm-up before each measurement")
 	rounds := fs.Int("rounds", 3, "rounds per scenario; each measures both servers, in alternating order")
 	server := fs.String("server", "", "examples/server binary; empty builds it with go build")
-	target := fs.String("target", "", "base URL of an examples/server already running (with -demo-load-users), instead of starting one; for profiling it")
+	target := fs.String("target", "", "base URL of an examples/server already running (with -demo-load-users, and -demo-load-kba for kba), instead of starting one; for profiling it")
 	serverArgs := fs.String("server-args", "", "more flags for examples/server, e.g. '-store redis'")
 	logLevel := fs.String("log-level", "warn", "examples/server's -log-level (info logs every transition)")
-	users := fs.Int("users", 200000, "authn load users the server registers (-demo-load-users); a TOTP code passes once per user and 30 s")
+	users := fs.Int("users", 200000, "authn load users the server registers (-demo-load-users: load-N with TOTP, mail-N with e-mail); a TOTP code passes once per user and 30 s, a destination gets 5 codes an hour")
+	kbaUsers := fs.Int("kba-users", 64, "ChallengeKBA load users kba-N the server enrolls at start (-demo-load-kba) when the kba scenario runs; about 75 ms of server CPU each")
+	outboxPath := fs.String("outbox", "", "named pipe the servers write e-mail codes to (-demo-outbox), made if missing; a temporary one if empty. With -target, start the server with -demo-outbox naming it, and stop it before challengeload ends: a code written to a pipe nobody reads waits")
+	heldList := fs.String("held", "", "comma-separated counts of PSD2 challenges examples/server holds (-demo-held), e.g. 0,100000,1000000: measure it alone, restarted with each, and report its CPU per request against the first")
+	bareRedis := fs.String("bare-redis", "", "Redis URL on which the bare server makes, per request, the Redis round trips examples/server makes for the step (counted before measuring, with MONITOR on this Redis); by default examples/server's own when -server-args selects -store redis")
 	bare := fs.Bool("bare", false, "serve the bare baseline (used by challengeload itself)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address, with -bare")
+	redisTrips := fs.String("redis-trips", "", "with -bare and -bare-redis: each step's round trips, as JSON (used by challengeload itself)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *bare {
-		return serveBare(ctx, *addr, stdout)
+		opts := bareserver.Options{Outbox: *outboxPath}
+		if *bareRedis != "" {
+			ropts, err := redis.ParseURL(*bareRedis)
+			if err != nil {
+				return fmt.Errorf("-bare-redis: %w", err)
+			}
+			opts.Redis = redis.NewClient(ropts)
+			defer opts.Redis.Close()
+			if err := json.Unmarshal([]byte(*redisTrips), &opts.Trips); err != nil {
+				return fmt.Errorf("-redis-trips: %w", err)
+			}
+		}
+		return serveBare(ctx, *addr, opts, stdout)
 	}
 	var chosen []scenario
 	for name := range strings.SplitSeq(*names, ",") {
@@ -77,34 +105,101 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		chosen = append(chosen, sc)
 	}
-	if *conns < 1 || *rounds < 1 || *duration <= 0 || *warmup < 0 || *users < 0 {
-		return errors.New("-conns and -rounds must be positive, -duration positive, -warmup and -users not negative")
+	if *conns < 1 || *rounds < 1 || *duration <= 0 || *warmup < 0 || *users < 0 || *kbaUsers < 0 {
+		return errors.New("-conns and -rounds must be positive, -duration positive, -warmup, -users and -kba-users not negative")
+	}
+	held, err := parseCounts(*heldList)
+	if err != nil {
+		return fmt.Errorf("-held: %w", err)
+	}
+	if len(held) > 0 && *target != "" {
+		return errors.New("-held restarts examples/server for each count: it cannot drive -target")
 	}
 
-	self, err := os.Executable()
-	if err != nil {
-		return err
+	opts := loadOptions{conns: *conns, warmup: *warmup, duration: *duration, users: *users}
+	srv := serverOptions{binary: *server, logLevel: *logLevel, users: *users, extra: *serverArgs}
+	for _, sc := range chosen {
+		switch sc.name {
+		case "kba":
+			opts.kbaUsers, srv.kbaUsers = *kbaUsers, *kbaUsers
+		case "email":
+			if *outboxPath == "" {
+				dir, err := os.MkdirTemp("", "challengeload-outbox")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir)
+				*outboxPath = filepath.Join(dir, "outbox")
+			}
+			box, err := openOutbox(*outboxPath)
+			if err != nil {
+				return err
+			}
+			defer box.close() // after the servers, deferred below, have stopped
+			opts.outbox, srv.outbox = box, *outboxPath
+		}
 	}
-	baseline, err := startChild(ctx, self, []string{"-bare", "-addr", "127.0.0.1:0"})
-	if err != nil {
-		return fmt.Errorf("bare server: %w", err)
+	about := "examples/server " + strings.TrimSpace("-log-level "+*logLevel+" "+*serverArgs)
+	if *target != "" {
+		about = "examples/server at " + strings.TrimSuffix(*target, "/")
 	}
-	defer baseline.stop()
+	header := func() {
+		fmt.Fprintf(stdout, "challengeload: %d clients, %v warm-up + %v measured per run, %d rounds, GOMAXPROCS %d, %s/%s, %s; %s\n",
+			*conns, *warmup, *duration, *rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), about)
+	}
+	if len(held) > 0 {
+		if srv.binary == "" {
+			binary, remove, err := buildServer(ctx, stderr)
+			if err != nil {
+				return err
+			}
+			defer remove()
+			srv.binary = binary
+		}
+		header()
+		return sweepHeld(ctx, chosen, held, *rounds, srv, opts, stdout)
+	}
+
 	real := &child{base: strings.TrimSuffix(*target, "/")}
 	if real.base == "" {
-		if real, err = startServer(ctx, *server, *logLevel, *users, *serverArgs, stderr); err != nil {
+		if real, err = startServer(ctx, srv, stderr); err != nil {
 			return err
 		}
 		defer real.stop()
 	}
-
-	opts := loadOptions{conns: *conns, warmup: *warmup, duration: *duration, users: *users}
-	about := "examples/server " + strings.TrimSpace("-log-level "+*logLevel+" "+*serverArgs)
-	if *target != "" {
-		about = "examples/server at " + real.base
+	if *bareRedis == "" && *target == "" {
+		*bareRedis = redisOfServer(*serverArgs)
 	}
-	fmt.Fprintf(stdout, "challengeload: %d clients, %v warm-up + %v measured per run, %d rounds, GOMAXPROCS %d, %s/%s, %s; %s\n",
-		*conns, *warmup, *duration, *rounds, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version(), about)
+	bareArgs := []string{"-bare", "-addr", "127.0.0.1:0"}
+	if srv.outbox != "" {
+		bareArgs = append(bareArgs, "-outbox", srv.outbox)
+	}
+	var trips map[string]bareserver.Trips
+	if *bareRedis != "" {
+		if trips, err = countTrips(ctx, *bareRedis, real.base, chosen, opts); err != nil {
+			return err
+		}
+		b, err := json.Marshal(trips)
+		if err != nil {
+			return err
+		}
+		bareArgs = append(bareArgs, "-bare-redis", *bareRedis, "-redis-trips", string(b))
+		opts.stepHeader = true
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	baseline, err := startChild(ctx, self, bareArgs)
+	if err != nil {
+		return fmt.Errorf("bare server: %w", err)
+	}
+	defer baseline.stop()
+
+	header()
+	if trips != nil {
+		printTrips(stdout, trips)
+	}
 	failed := false
 	for _, sc := range chosen {
 		cmp := compare(ctx, sc, baseline, real, *rounds, opts)
@@ -120,24 +215,72 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return nil
 }
 
-// startServer starts examples/server from binary, or builds it first if
-// binary is empty.
-func startServer(ctx context.Context, binary, logLevel string, users int, extra string, stderr io.Writer) (*child, error) {
-	if binary == "" {
-		dir, err := os.MkdirTemp("", "challengeload")
+// parseCounts reads a comma-separated list of counts; none if s is empty.
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a count", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// serverOptions are how challengeload starts examples/server.
+type serverOptions struct {
+	binary   string // built by buildServer if empty
+	logLevel string
+	users    int    // -demo-load-users
+	kbaUsers int    // -demo-load-kba
+	held     int    // -demo-held
+	outbox   string // -demo-outbox, if not empty
+	extra    string // more flags, split at spaces
+}
+
+// buildServer builds examples/server into a new temporary directory and
+// returns the binary's path and a function removing it.
+func buildServer(ctx context.Context, stderr io.Writer) (string, func(), error) {
+	dir, err := os.MkdirTemp("", "challengeload")
+	if err != nil {
+		return "", nil, err
+	}
+	binary := filepath.Join(dir, "server")
+	fmt.Fprintln(stderr, "building examples/server …")
+	build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server")
+	if out, err := build.CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("go build examples/server: %v\n%s", err, out)
+	}
+	return binary, func() { _ = os.RemoveAll(dir) }, nil
+}
+
+// startServer starts examples/server, building it first if o names no
+// binary.
+func startServer(ctx context.Context, o serverOptions, stderr io.Writer) (*child, error) {
+	if o.binary == "" {
+		binary, remove, err := buildServer(ctx, stderr)
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(dir) // the running process keeps its binary
-		binary = filepath.Join(dir, "server")
-		fmt.Fprintln(stderr, "building examples/server …")
-		build := exec.CommandContext(ctx, "go", "build", "-o", binary, "github.com/challengekit/challengekit/examples/server")
-		if out, err := build.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("go build examples/server: %v\n%s", err, out)
-		}
+		defer remove() // the running process keeps its binary
+		o.binary = binary
 	}
-	real, err := startChild(ctx, binary, append([]string{"-addr", "127.0.0.1:0", "-log-level", logLevel,
-		"-demo-load-users", fmt.Sprint(users)}, strings.Fields(extra)...))
+	args := []string{"-addr", "127.0.0.1:0", "-log-level", o.logLevel, "-demo-load-users", fmt.Sprint(o.users)}
+	if o.kbaUsers > 0 {
+		args = append(args, "-demo-load-kba", fmt.Sprint(o.kbaUsers))
+	}
+	if o.held > 0 {
+		args = append(args, "-demo-held", fmt.Sprint(o.held))
+	}
+	if o.outbox != "" {
+		args = append(args, "-demo-outbox", o.outbox)
+	}
+	real, err := startChild(ctx, o.binary, append(args, strings.Fields(o.extra)...))
 	if err != nil {
 		return nil, fmt.Errorf("examples/server: %w", err)
 	}
@@ -162,16 +305,16 @@ type comparison struct {
 // goes first so that drift on a shared machine falls on both alike.
 func compare(ctx context.Context, sc scenario, bare, real *child, rounds int, opts loadOptions) comparison {
 	c := comparison{sc: sc}
-	var seq atomic.Uint64 // shared by both servers' runs: load users are taken in turn
+	seq := newSeq() // shared by both servers' runs: load users are taken in turn
 	bareCPU, realCPU := bare.cpu(), real.cpu()
 	for r := range rounds {
 		var b, s result
 		if r%2 == 0 {
-			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
-			s = measure(ctx, sc, real.base, realCPU, &seq, opts)
+			b = measure(ctx, sc, bare.base, bareCPU, seq, opts)
+			s = measure(ctx, sc, real.base, realCPU, seq, opts)
 		} else {
-			s = measure(ctx, sc, real.base, realCPU, &seq, opts)
-			b = measure(ctx, sc, bare.base, bareCPU, &seq, opts)
+			s = measure(ctx, sc, real.base, realCPU, seq, opts)
+			b = measure(ctx, sc, bare.base, bareCPU, seq, opts)
 		}
 		c.bare, c.real = append(c.bare, b), append(c.real, s)
 	}
@@ -325,12 +468,12 @@ func (t *tail) String() string {
 }
 
 // serveBare serves the bare baseline until ctx is done.
-func serveBare(ctx context.Context, addr string, stdout io.Writer) error {
+func serveBare(ctx context.Context, addr string, opts bareserver.Options, stdout io.Writer) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: bareserver.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: bareserver.New(opts), ReadHeaderTimeout: 5 * time.Second}
 	fmt.Fprintf(stdout, "bare server on http://%s\n", ln.Addr())
 	go func() {
 		<-ctx.Done()

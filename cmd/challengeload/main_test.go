@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,10 +20,10 @@ import (
 )
 
 // startTestServer builds examples/server and starts it as challengeload
-// does, with a few load users.
-func startTestServer(t *testing.T) *child {
+// does, with a few load users, writing codes to box.
+func startTestServer(t *testing.T, box string) *child {
 	t.Helper()
-	c, err := startServer(context.Background(), "", "warn", 100, "", io.Discard)
+	c, err := startServer(context.Background(), serverOptions{logLevel: "warn", users: 100, kbaUsers: 2, outbox: box}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,13 +31,25 @@ func startTestServer(t *testing.T) *child {
 	return c
 }
 
+// testOutbox opens an outbox in a temporary directory.
+func testOutbox(t *testing.T) *outbox {
+	t.Helper()
+	box, err := openOutbox(filepath.Join(t.TempDir(), "outbox"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(box.close) // after the servers, whose cleanups run first
+	return box
+}
+
 // TestScenariosRunAgainstBothServersAlike runs each scenario's flow once
 // against the example server and the bare server: both must complete it,
 // and answer every step with the same top-level JSON fields, or the bare
 // server would not be a fair ceiling.
 func TestScenariosRunAgainstBothServersAlike(t *testing.T) {
-	real := startTestServer(t)
-	bare := httptest.NewServer(bareserver.Handler())
+	box := testOutbox(t)
+	real := startTestServer(t, box.path)
+	bare := httptest.NewServer(bareserver.New(bareserver.Options{Outbox: box.path}))
 	defer bare.Close()
 	var realShapes, bareShapes shapes
 	var seq atomic.Uint64
@@ -45,7 +58,7 @@ func TestScenariosRunAgainstBothServersAlike(t *testing.T) {
 			base   string
 			shapes *shapes
 		}{{real.base, &realShapes}, {bare.URL, &bareShapes}} {
-			c := &client{http: http.DefaultClient, base: target.base, seq: &seq, users: 100, shapes: target.shapes}
+			c := &client{http: http.DefaultClient, base: target.base, seq: &seq, users: 100, kbaUsers: 2, outbox: box, shapes: target.shapes}
 			if err := sc.flow(context.Background(), c); err != nil {
 				t.Fatalf("%s against %s: %v\nserver log:\n%s", sc.name, target.base, err, real.logs)
 			}
@@ -163,5 +176,27 @@ func TestBareMode(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("bare catalog: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestSweepHeldReportsEachCount runs the -held sweep briefly: a row per
+// count, the first one the reference.
+func TestSweepHeldReportsEachCount(t *testing.T) {
+	binary, remove, err := buildServer(context.Background(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	sc, _ := scenarioNamed("psd2")
+	var out bytes.Buffer
+	err = sweepHeld(context.Background(), []scenario{sc}, []int{0, 20}, 1, serverOptions{binary: binary, logLevel: "warn"},
+		loadOptions{conns: 2, duration: 200 * time.Millisecond}, &out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{"| held challenges |", "CPU vs 0 held", "\n| 0 | ", "\n| 20 | ", "| psd2 | "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the sweep's table lacks %q:\n%s", want, out.String())
+		}
 	}
 }

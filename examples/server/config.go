@@ -38,7 +38,9 @@ type config struct {
 	demoPages         bool   // serve the web pages of the PSD2 consent dance under /demo/
 	redirectSet       bool   // -psd2-redirect-base given, by flag or environment
 	pagesOrigin       string // the demo pages' origin (http://localhost:PORT); set by run once listening
-	demoLoadUsers     int    // authn users load-0 … for load tests
+	demoLoadUsers     int    // authn users load-0 … and mail-0 … for load tests
+	demoLoadKBA       int    // authn users kba-0 … with security answers, for load tests
+	demoHeld          int    // PSD2 challenges created at start, for load tests
 	otpKey            []byte // nil: drawn at start
 	limits            challenge.Limits
 	clientAddress     questionshttp.ClientAddress
@@ -75,7 +77,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	redirect := str("psd2-redirect-base", "https://bank.example/consent", "base URL of the bank's second-factor step")
 	outbox := str("demo-outbox", "", "file the demo e-mail sender writes one-time codes to (none by default)")
 	otpKey := str("otp-key", "", "hex key (32 bytes or more) for one-time-code hashes and the limiter's digests, shared by a fleet; random (and digests unkeyed) if empty")
-	loadUsers := str("demo-load-users", "0", "also register this many authn users load-0, load-1, … with ChallengeOMATOTP on the demo secret, for load tests")
+	loadUsers := str("demo-load-users", "0", "also register this many authn users load-0, load-1, … with ChallengeOMATOTP on the demo secret, and as many mail-0, mail-1, … with ChallengeEmail to mail-N@example.com, for load tests")
+	loadKBA := str("demo-load-kba", "0", "also register this many authn users kba-0, kba-1, … with ChallengeKBA, enrolled at start with alice's answers (argon2id: about 75 ms of CPU each), for load tests")
+	held := str("demo-held", "0", "create this many PSD2 challenges at start and leave them pending (live for -psd2-ttl), to load-test a server holding many; charged to no caller's budget")
 	headerTimeout := str("read-header-timeout", "5s", "how long a client may take to send its request headers")
 	storeRetryMax := str("store-retry-max", "30s", "longest wait between attempts to reach a store that is down at start (the waits double from 100ms)")
 	callerStarts := str("caller-starts", rateString(challenge.DefaultCallerStarts), "challenges each caller (agent, partner, session) may open: N/DURATION, a burst of N refilled over DURATION")
@@ -165,6 +169,17 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		errs = append(errs, fmt.Errorf("-demo-load-users: %q is not a number from 0 to %d", *loadUsers, maxDemoLoadUsers))
 	} else {
 		c.demoLoadUsers = n
+	}
+	for _, n := range []struct {
+		name, raw string
+		max       int
+		dst       *int
+	}{{"demo-load-kba", *loadKBA, maxDemoLoadKBA, &c.demoLoadKBA}, {"demo-held", *held, maxDemoHeld, &c.demoHeld}} {
+		if v, err := strconv.Atoi(n.raw); err != nil || v < 0 || v > n.max {
+			errs = append(errs, fmt.Errorf("-%s: %q is not a number from 0 to %d", n.name, n.raw, n.max))
+		} else {
+			*n.dst = v
+		}
 	}
 	lvl, err := zerolog.ParseLevel(*logLevel)
 	if err != nil || *logLevel == "" {

@@ -113,6 +113,13 @@ Factor transactions, transactions live %v
 `, cfg.authnTTL, demoAgentID, demoAgentSecret, demoTOTPSecret, demoTOTPSecret, outbox)
 	if cfg.demoLoadUsers > 0 {
 		fmt.Fprintf(w, "  load-0 … load-%d: ChallengeOMATOTP on alice's secret, for load tests\n", cfg.demoLoadUsers-1)
+		fmt.Fprintf(w, "  mail-0 … mail-%d: ChallengeEmail to mail-N@example.com (codes are %s), for load tests\n", cfg.demoLoadUsers-1, outbox)
+	}
+	if cfg.demoLoadKBA > 0 {
+		fmt.Fprintf(w, "  kba-0 … kba-%d: ChallengeKBA on alice's answers, for load tests\n", cfg.demoLoadKBA-1)
+	}
+	if cfg.demoHeld > 0 {
+		fmt.Fprintf(w, "  %d PSD2 challenges created at start and left pending, for load tests\n", cfg.demoHeld)
 	}
 	if cfg.demoPages {
 		fmt.Fprintf(w, `

@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,14 +35,11 @@ const (
 	demoRPID = "localhost"
 )
 
-// maxDemoLoadUsers bounds -demo-load-users.
-const maxDemoLoadUsers = 10_000_000
-
 // demoRegistry holds alice, bob, carol (known, without a factor) and dave
-// (push only), and loadUsers more users load-0 … for load tests. A named
+// (push only), and the load-test users of cfg (see demoUsers). A named
 // user's passkeys and recovery codes are registrations once the user has
 // some: alice adds them on the demo's settings page.
-func demoRegistry(loadUsers int, passkeys passkey.Credentials, codes *recovery.Factor) demoUsers {
+func demoRegistry(cfg *config, passkeys passkey.Credentials, codes *recovery.Factor) demoUsers {
 	return demoUsers{
 		named: authn.NewMemoryRegistry(map[string][]authn.Registration{
 			"alice": {
@@ -57,40 +53,20 @@ func demoRegistry(loadUsers int, passkeys passkey.Credentials, codes *recovery.F
 			"dave": {{FactorKey: push.Key, Attributes: []authn.KeyValue{{Key: "deviceName", Value: "Phone"},
 				{Key: "device.platform", Value: "android"}, {Key: "device.app", Value: "Oracle Mobile Authenticator"}}}},
 		}),
-		load:     loadUsers,
+		load:     cfg.demoLoadUsers,
+		kba:      cfg.demoLoadKBA,
 		passkeys: passkeys,
 		codes:    codes,
 	}
 }
 
-// demoUsers answers for the named demo users, and for load-0 …
-// load-(load-1), each with ChallengeOMATOTP on the demo secret. A TOTP code
-// passes once per user and step, and each user may start only so many
-// transactions per window, so a load test spreads its logins over many
-// users, as a real one would over its test accounts. The load users are
-// computed, not stored: a million of them cost no memory, and nothing for
-// the garbage collector to scan.
-type demoUsers struct {
-	named    *authn.MemoryRegistry
-	load     int
-	passkeys passkey.Credentials
-	codes    *recovery.Factor
-}
-
-func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Registration, bool, error) {
-	if n, ok := strings.CutPrefix(userID, "load-"); ok {
-		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < d.load && strconv.Itoa(i) == n {
-			return []authn.Registration{{FactorKey: totp.Key, Secret: demoTOTPSecret}}, true, nil
-		}
-	}
-	regs, known, err := d.named.Registrations(ctx, userID)
-	if err != nil || !known {
-		return regs, known, err
-	}
+// withFactorsSetUp adds to a named user's registrations the passkeys and
+// recovery codes the user has set up, if any.
+func (d demoUsers) withFactorsSetUp(ctx context.Context, userID string, regs []authn.Registration) ([]authn.Registration, error) {
 	regs = slices.Clone(regs)
 	creds, err := d.passkeys.List(ctx, userID)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if len(creds) > 0 {
 		regs = append(regs, authn.Registration{FactorKey: passkey.Key,
@@ -98,13 +74,13 @@ func (d demoUsers) Registrations(ctx context.Context, userID string) ([]authn.Re
 	}
 	left, err := d.codes.Remaining(ctx, userID)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	if left > 0 {
 		regs = append(regs, authn.Registration{FactorKey: recovery.Key,
 			Attributes: []authn.KeyValue{{Key: "codesLeft", Value: strconv.Itoa(left)}}})
 	}
-	return regs, true, nil
+	return regs, nil
 }
 
 // destination is the address userID's codes of factorKey are sent to, if
@@ -243,7 +219,7 @@ func newAuthnService(store challenge.Store, qs *questions.Service, engine challe
 	if err != nil {
 		return nil, err
 	}
-	users := demoRegistry(cfg.demoLoadUsers, creds, codes)
+	users := demoRegistry(cfg, creds, codes)
 	svc, err := authn.NewService(store, users,
 		[]authn.Factor{totpFactor, email, sms, kbaFactor, pushFactor, passkeyFactor, codes},
 		authn.Options{TTL: cfg.authnTTL, Engine: engine})

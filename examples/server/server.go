@@ -61,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.demoPages && !cfg.redirectSet {
 		cfg.redirectBase = cfg.pagesOrigin + demoConsentPath
 	}
-	handler, seed, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
+	handler, seed, seedLoadData, err := buildMux(opened.store, opened.limiter, cfg, log, readiness)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -76,6 +76,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return seed(ctx)
 	}
 	if err := readiness.attempt(ctx, work); err != nil {
+		if cfg.demoLoadKBA > 0 || cfg.demoHeld > 0 {
+			_ = ln.Close()
+			return fmt.Errorf("-demo-load-kba and -demo-held need a store that answers at start: %w", err)
+		}
 		retryCtx, stopRetrying := context.WithCancel(ctx)
 		retried := make(chan struct{})
 		defer func() { stopRetrying(); <-retried }()
@@ -83,6 +87,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			defer close(retried)
 			readiness.retry(retryCtx, log, cfg.storeRetryMax, err, work)
 		}()
+	} else if err := seedLoadData(ctx); err != nil {
+		// Without the start-up work's deadline: a million held challenges
+		// take seconds.
+		_ = ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           withDeadline(handler),
@@ -123,7 +132,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // serves them all.
 func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger) (http.Handler, error) {
 	ready := newReadiness(store, nil, log)
-	h, seed, err := buildMux(store, limiter, cfg, log, ready)
+	h, seed, _, err := buildMux(store, limiter, cfg, log, ready)
 	if err != nil {
 		return nil, err
 	}
@@ -135,13 +144,15 @@ func newMux(ctx context.Context, store challenge.Store, limiter challenge.Limite
 }
 
 // buildMux builds the services and the handler, with the health endpoints
-// answering from ready, and returns the function that stores the demo data
-// (idempotent: it may be run again after a partial failure).
-func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger, ready *readiness) (http.Handler, func(context.Context) error, error) {
+// answering from ready, and returns the functions that store the demo data
+// (idempotent: it may be run again after a partial failure) and the
+// load-test data of the -demo-load-kba and -demo-held flags.
+func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log zerolog.Logger, ready *readiness) (
+	http.Handler, func(context.Context) error, func(context.Context) error, error) {
 	if limiter == nil {
 		var err error
 		if limiter, err = challenge.NewMemoryLimiter(cfg.limits, cfg.clock); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	store = cfg.tracedStore(store)
@@ -150,56 +161,57 @@ func buildMux(store challenge.Store, limiter challenge.Limiter, cfg *config, log
 	store, engine = instrument(cfg, store, engine)
 	accounts, err := psd2.NewMemoryAccounts(demoAccounts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	redirects, err := psd2.NewRedirectBase(cfg.redirectBase, "")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	psd2Svc, err := psd2.NewService(store, accounts, redirects, psd2.Options{TTL: cfg.psd2TTL, Engine: engine})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	auth, err := psd2http.NewTokens(demoPartnerTokens, []string{demoBankToken})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	psd2Handler, err := psd2http.New(psd2Svc, auth, psd2http.Options{Logger: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	questionsSvc, err := questions.NewService(store, questions.Options{Engine: engine})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sessions, err := questionshttp.NewCookieSessions(demoBusiness, demoSessions)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	questionsHandler, err := questionshttp.New(questionsSvc, sessions, questionshttp.Options{Logger: log, ClientAddress: cfg.clientAddress})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	an, err := newAuthnService(store, questionsSvc, engine, cfg, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	agents, err := authnhttp.NewStaticAgents(map[string]string{demoAgentID: demoAgentSecret})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	authnHandler, err := authnhttp.New(an.svc, agents, authnhttp.Options{Logger: log})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	mux := http.NewServeMux()
 	handleHealth(mux, ready)
 	seed := func(ctx context.Context) error { return seedQuestions(ctx, questionsSvc) }
+	seedLoadData := func(ctx context.Context) error { return seedLoad(ctx, cfg, questionsSvc, psd2Svc) }
 	// Tracing outside metrics: both read the route pattern the mux sets on
 	// the request it is given, and tracing hands down a copy it reads.
 	api := httpapi.Mount(mux, httpapi.Config{PSD2: psd2Handler, Authn: authnHandler, Questions: questionsHandler})
 	if cfg.demoPages {
 		mountPages(mux, newPages(psd2Svc, an, cfg, log))
 	}
-	return cfg.tracedHandler(instrumentHandler(cfg, api)), seed, nil
+	return cfg.tracedHandler(instrumentHandler(cfg, api)), seed, seedLoadData, nil
 }

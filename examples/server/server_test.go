@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/challengekit/challengekit/authn"
+	"github.com/challengekit/challengekit/authn/kba"
+	"github.com/challengekit/challengekit/authn/otpcode"
 	"github.com/challengekit/challengekit/authn/passkey"
 	"github.com/challengekit/challengekit/authn/recovery"
 	"github.com/challengekit/challengekit/authn/totp"
@@ -110,6 +113,8 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{[]string{"-store", "floppy"}, `-store: unknown store "floppy"`},
 		{[]string{"-demo-load-users", "many"}, `-demo-load-users: "many" is not a number`},
 		{[]string{"-demo-load-users", "-3"}, `-demo-load-users: "-3" is not a number`},
+		{[]string{"-demo-load-kba", "10001"}, `-demo-load-kba: "10001" is not a number from 0 to 10000`},
+		{[]string{"-demo-held", "lots"}, `-demo-held: "lots" is not a number`},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {
 		_, err := parseConfig(tc.args, func(string) string { return "" })
@@ -273,16 +278,26 @@ func TestDemoLoadUsersAreComputedWithinTheirCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := demoRegistry(10, creds, codes)
+	reg := demoRegistry(&config{demoLoadUsers: 10, demoLoadKBA: 2}, creds, codes)
 	ctx := context.Background()
 	for user, want := range map[string]bool{"load-0": true, "load-9": true, "load-10": false, "load-05": false,
-		"load--1": false, "load-": false, "alice": true, "mallory": false} {
+		"load--1": false, "load-": false, "alice": true, "mallory": false,
+		"mail-0": true, "mail-9": true, "mail-10": false, "kba-1": true, "kba-2": false} {
 		regs, known, err := reg.Registrations(ctx, user)
 		if err != nil || known != want {
 			t.Errorf("%s: known %v (%v); want %v", user, known, err, want)
 		}
-		if strings.HasPrefix(user, "load-") && known && (len(regs) != 1 || regs[0].FactorKey != totp.Key) {
-			t.Errorf("%s: registrations %+v", user, regs)
+		if !known || user == "alice" {
+			continue
+		}
+		wantReg := map[string]authn.Registration{
+			"load": {FactorKey: totp.Key, Secret: demoTOTPSecret},
+			"mail": {FactorKey: otpcode.EmailKey, Destination: user + "@example.com"},
+			"kba":  {FactorKey: kba.Key, Subject: user + "." + demoBusiness},
+		}[user[:strings.Index(user, "-")]]
+		if len(regs) != 1 || regs[0].FactorKey != wantReg.FactorKey || regs[0].Secret != wantReg.Secret ||
+			regs[0].Destination != wantReg.Destination || regs[0].Subject != wantReg.Subject {
+			t.Errorf("%s: registrations %+v, want %+v", user, regs, wantReg)
 		}
 	}
 }

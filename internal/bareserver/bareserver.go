@@ -14,13 +14,21 @@
 package bareserver
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -158,9 +166,69 @@ var catalogFixture = func() bareCatalog {
 	return c
 }()
 
-// Handler returns the bare server's routes.
-func Handler() http.Handler {
+// Options configure the bare server. The zero value serves every route.
+type Options struct {
+	// Outbox is the file a ChallengeEmail Init appends its code to, as
+	// "time destination code" lines; none if empty.
+	Outbox string
+	// Redis, if set, is where each request makes its step's Trips.
+	Redis *redis.Client
+	// Trips are the round trips each step makes, by the step's name.
+	Trips map[string]Trips
+}
+
+// Trips are one step's Redis round trips: reads (a GET each) and writes
+// (a SET each).
+type Trips struct {
+	Reads  int `json:"reads"`
+	Writes int `json:"writes"`
+}
+
+// StepHeader names the load generator's step in a request.
+const StepHeader = "X-Load-Step"
+
+// redisKey is the one key the bare server reads and writes, and
+// redisValue what it writes: about a stored record's size.
+const redisKey = "challengeload:bare"
+
+var redisValue = strings.Repeat("x", 400)
+
+// withRedis makes each request's round trips before next answers it.
+func withRedis(next http.Handler, client *redis.Client, trips map[string]Trips) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := trips[r.Header.Get(StepHeader)]
+		if err := roundTrips(r.Context(), client, t); err != nil {
+			http.Error(w, `{"error":"redis"}`, http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func roundTrips(ctx context.Context, client *redis.Client, t Trips) error {
+	for range t.Reads {
+		if err := client.Get(ctx, redisKey).Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	for range t.Writes {
+		if err := client.Set(ctx, redisKey, redisValue, 0).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Handler returns the bare server's routes with the zero Options.
+func Handler() http.Handler { return New(Options{}) }
+
+// kbaTag ends the nonces of a ChallengeKBA transaction.
+const kbaTag = "~kba"
+
+// New returns the bare server's routes.
+func New(opts Options) http.Handler {
 	var seq atomic.Uint64
+	var outboxMu sync.Mutex
 	id := func() string { return "bare" + strconv.FormatUint(seq.Add(1), 36) }
 	hashes := make(chan struct{}, runtime.GOMAXPROCS(0)) // as questions.Hasher bounds them
 	mux := http.NewServeMux()
@@ -197,6 +265,20 @@ func Handler() http.Handler {
 		}
 	})
 
+	// send writes a code as the example server's demo sender does.
+	send := func(destination, code string) error {
+		outboxMu.Lock()
+		defer outboxMu.Unlock()
+		f, err := os.OpenFile(opts.Outbox, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		_, werr := fmt.Fprintf(f, "%s %s %s\n", time.Now().UTC().Format(time.RFC3339), destination, code)
+		if err := f.Close(); werr == nil {
+			werr = err
+		}
+		return werr
+	}
 	authn := func(w http.ResponseWriter, r *http.Request) {
 		var in bareAuthnRequest
 		if !decode(w, r, &in) {
@@ -207,15 +289,47 @@ func Handler() http.Handler {
 		out.StatusInfo.Code, out.StatusInfo.Message, out.StatusInfo.Status = "AUTHN_PENDING", "Waiting for the user to complete a factor.", "pending verification"
 		if out.CorrelationID == "" {
 			out.CorrelationID = id()
+			if in.UserInfo != nil {
+				out.CorrelationID += "." + in.UserInfo.UserID
+			}
+		}
+		factor := "ChallengeOMATOTP"
+		if in.ChallengeData != nil && in.ChallengeData.FactorKey != "" {
+			factor = in.ChallengeData.FactorKey
+		}
+		kba := factor == "ChallengeKBA" || strings.HasSuffix(in.Nonce, kbaTag)
+		if kba {
+			factor = "ChallengeKBA"
+			out.Nonce += kbaTag
+		}
+		var prompt *bareKeyValue
+		switch {
+		case in.ChallengeOp == "Init" && factor == "ChallengeEmail":
+			_, user, _ := strings.Cut(in.CorrelationID, ".")
+			if opts.Outbox != "" {
+				if err := send(user+"@example.com", fmt.Sprintf("%06d", rand.IntN(1_000_000))); err != nil {
+					http.Error(w, `{"error":"outbox"}`, http.StatusInternalServerError)
+					return
+				}
+			}
+			prompt = &bareKeyValue{Name: "otp", Value: "Enter the 6-digit code sent to m***@example.com"}
+		case kba && in.ChallengeOp == "Validate":
+			hashes <- struct{}{}
+			_ = argon2.IDKey([]byte(in.ChallengeAnswer), make([]byte, 16), 2, 19*1024, 1, 32) // questions.DefaultParams
+			<-hashes
+			fallthrough
+		case kba && in.ChallengeOp == "Init":
+			q := catalogFixture.Challenge[0]
+			prompt = &bareKeyValue{Name: q.ChallengeCode, Value: q.ChallengeQuestion}
 		}
 		if in.ChallengeOp != "" {
-			out.InitContext = &bareFactorContext{FactorKey: "ChallengeOMATOTP", Passive: true}
+			out.InitContext = &bareFactorContext{FactorKey: factor, Passive: true}
 		}
 		if in.ChallengeOp == "Finalize" {
 			out.StatusInfo.Code, out.StatusInfo.Message, out.StatusInfo.Status = "AUTHN_SUCCESS", "The user is authenticated.", "authenticated"
 		} else {
 			var info bareChallengeInfo
-			info.FactorContext.FactorKey, info.FactorContext.Passive = "ChallengeOMATOTP", true
+			info.FactorContext.FactorKey, info.FactorContext.Passive = factor, true
 			info.FactorContext.FactorAttributes = []struct {
 				Name  string `json:"name"`
 				Value string `json:"value"`
@@ -225,6 +339,12 @@ func Handler() http.Handler {
 				Key   string `json:"key"`
 				Value string `json:"value"`
 			}{}
+			if prompt != nil {
+				info.Prompts = append(info.Prompts, struct {
+					Key   string `json:"key"`
+					Value string `json:"value"`
+				}{prompt.Name, prompt.Value})
+			}
 			out.ChallengeInfo = append(out.ChallengeInfo, info)
 		}
 		encode(w, http.StatusOK, out)
@@ -258,6 +378,9 @@ func Handler() http.Handler {
 		}
 		encode(w, http.StatusOK, in)
 	})
+	if opts.Redis != nil {
+		return withRedis(mux, opts.Redis, opts.Trips)
+	}
 	return mux
 }
 
