@@ -2,6 +2,7 @@ package passkey_test
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 
 	"github.com/descope/virtualwebauthn"
@@ -9,7 +10,6 @@ import (
 	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/authn/passkey"
 	"github.com/challengekit/challengekit/challenge"
-	"github.com/challengekit/challengekit/internal/webauthntest"
 )
 
 // A user registers a passkey, then logs in with it: the agent hands the
@@ -39,7 +39,11 @@ func ExampleFactor() {
 	// The browser's side: an authenticator with a credential.
 	rp := virtualwebauthn.RelyingParty{ID: "example.com", Name: "Example Bank", Origin: "https://login.example.com"}
 	device := virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{UserHandle: []byte("alice")})
-	credential := webauthntest.NewCredential() // a virtualwebauthn credential every relying party accepts
+	// (A fixed P-256 test key: virtualwebauthn encodes a key's coordinates
+	// without their leading zero bytes, so about one fresh key in 128
+	// makes a COSE key that go-webauthn rightly refuses.)
+	key, _ := base64.StdEncoding.DecodeString(exampleKey)
+	credential := virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, key)
 
 	// Registration: the options go to navigator.credentials.create, the
 	// session stays on the server.
@@ -69,3 +73,6 @@ func ExampleFactor() {
 	// false
 	// true
 }
+
+// exampleKey is a test authenticator's PKCS #8 P-256 private key.
+const exampleKey = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQggpxHVPOt6c8P+p6LKVTpIYLSzQ7I+xEu7P+hr+xLnB6hRANCAASnsrw5vVBuGnq81s5ggbl4WBat9YYu6f+Hbkj5hTBEwVIRyxp6nq27epT66v+Ktusf1v2Z7FLgNK7Q+Mp1/PTR"

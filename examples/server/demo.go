@@ -101,6 +101,9 @@ enrolled (Dubai, Blue, Bucktastic)
 	if cfg.demoOutbox != "" {
 		outbox = "written to " + cfg.demoOutbox
 	}
+	if cfg.demoPages {
+		outbox += "; the demo pages show their own"
+	}
 	fmt.Fprintf(w, `
 Factor transactions, transactions live %v
   agent: HTTP Basic %s / %s

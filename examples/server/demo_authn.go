@@ -83,26 +83,15 @@ func (d demoUsers) withFactorsSetUp(ctx context.Context, userID string, regs []a
 	return regs, nil
 }
 
-// destination is the address userID's codes of factorKey are sent to, if
-// the user has one.
-func (d demoUsers) destination(ctx context.Context, userID, factorKey string) string {
-	regs, _, _ := d.named.Registrations(ctx, userID)
-	for _, r := range regs {
-		if r.FactorKey == factorKey {
-			return r.Destination
-		}
-	}
-	return ""
-}
-
 // demoSender stands in for an e-mail gateway: it logs that a code was sent,
 // never the code, and appends the code to the outbox file if one is set.
-// With the demo pages, it also keeps the last messages in memory, for the
-// consent page's "demo outbox" to show what the person's mailbox would.
+// A code sent for a demo page's confirmation (its context carries the
+// confirmation's tag) is also kept in memory, for that page's "demo
+// outbox" to show what the person's mailbox would; no other page sees it.
 type demoSender struct {
 	log    zerolog.Logger
+	clock  challenge.Clock
 	outbox string
-	keep   bool
 	mu     sync.Mutex
 	recent []outboxMessage // the newest last; at most maxOutbox
 }
@@ -112,20 +101,24 @@ type outboxMessage struct {
 	Sent        time.Time
 	Destination string
 	Code        string
+	tag         string // the confirmation it was sent for
 }
 
-const maxOutbox = 32
+// outboxTag is the context key of the tag of a demo page's confirmation.
+type outboxTag struct{}
 
-func (d *demoSender) SendCode(_ context.Context, factorKey, destination, code string) error {
+const maxOutbox = 64
+
+func (d *demoSender) SendCode(ctx context.Context, factorKey, destination, code string) error {
 	d.log.Info().Str("factor", factorKey).Msg("code sent") // neither the code nor the address
+	now := d.clock.Now().UTC()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	now := time.Now().UTC()
-	if d.keep {
+	if tag, _ := ctx.Value(outboxTag{}).(string); tag != "" {
 		if len(d.recent) == maxOutbox {
 			d.recent = slices.Delete(d.recent, 0, 1)
 		}
-		d.recent = append(d.recent, outboxMessage{Sent: now, Destination: destination, Code: code})
+		d.recent = append(d.recent, outboxMessage{Sent: now, Destination: destination, Code: code, tag: tag})
 	}
 	if d.outbox == "" {
 		return nil
@@ -141,13 +134,14 @@ func (d *demoSender) SendCode(_ context.Context, factorKey, destination, code st
 	return werr
 }
 
-// sentTo returns the messages kept for destination, the newest first.
-func (d *demoSender) sentTo(destination string) []outboxMessage {
+// sentFor returns the messages sent for the confirmation tagged tag, the
+// newest first.
+func (d *demoSender) sentFor(tag string) []outboxMessage {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var out []outboxMessage
 	for i := len(d.recent) - 1; i >= 0; i-- {
-		if d.recent[i].Destination == destination {
+		if d.recent[i].tag == tag {
 			out = append(out, d.recent[i])
 		}
 	}
@@ -188,7 +182,11 @@ func newAuthnService(store challenge.Store, qs *questions.Service, engine challe
 		key = make([]byte, 32)
 		_, _ = rand.Read(key)
 	}
-	sender := &demoSender{log: log, outbox: cfg.demoOutbox, keep: cfg.demoPages}
+	clock := cfg.clock
+	if clock == nil {
+		clock = challenge.SystemClock{}
+	}
+	sender := &demoSender{log: log, clock: clock, outbox: cfg.demoOutbox}
 	email, err := otpcode.New(otpcode.EmailKey, sender, key, otpcode.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err

@@ -83,14 +83,18 @@ type pages struct {
 	css    []byte
 	js     []byte
 
+	cookie string // the session cookie's name: cookies ignore ports, so it names the port
+
 	mu       sync.Mutex
 	sessions map[string]*pageSession
+	order    []string // session IDs, oldest first (some since removed)
 }
 
 // pageSession is one browser's state. Its mutex is held for the whole of
 // a request, so a browser's requests run one at a time.
 type pageSession struct {
 	mu      sync.Mutex
+	id      string
 	created time.Time
 	csrf    string
 	// The TPP's side: the PSD2 challenge it asked for.
@@ -102,17 +106,18 @@ type pageSession struct {
 	settingsUser  string
 	settingsUntil time.Time
 	registration  []byte
+	newCodes      []string // recovery codes made, until shown once
 }
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time { return time.Now() }
 
 func newPages(p2 *psd2.Service, an *demoAuthn, cfg *config, log zerolog.Logger) *pages {
 	p := &pages{psd2: p2, an: an, authn: an.svc, log: log, clock: cfg.clock, origin: cfg.demoOrigin(),
 		tmpl: map[string]*template.Template{}, sessions: map[string]*pageSession{}}
 	if p.clock == nil {
-		p.clock = systemClock{}
+		p.clock = challenge.SystemClock{}
+	}
+	p.cookie = pagesCookie
+	if u, err := url.Parse(p.origin); err == nil && u.Port() != "" {
+		p.cookie += "_" + u.Port()
 	}
 	for _, name := range []string{"tpp", "login", "choose", "confirm", "settings", "register", "codes", "message"} {
 		p.tmpl[name] = template.Must(template.ParseFS(pagesFS, "pages/layout.html", "pages/"+name+".html"))
@@ -137,6 +142,7 @@ func mountPages(mux *http.ServeMux, p *pages) {
 		"POST /demo/bank/settings/passkey":        p.passkeyBegin,
 		"POST /demo/bank/settings/passkey/finish": p.passkeyFinish,
 		"POST /demo/bank/settings/recovery":       p.recoveryCodes,
+		"GET /demo/bank/settings/recovery":        p.shownCodes,
 		"GET /demo/style.css":                     p.style,
 		"GET /demo/pages.js":                      p.script,
 		"/demo/":                                  p.notFound,
@@ -146,24 +152,33 @@ func mountPages(mux *http.ServeMux, p *pages) {
 	}
 }
 
-// securePage sets every page's security headers, and sends a browser that
-// came by a loopback address to the pages' origin, localhost: passkeys are
-// bound to it, and the session cookie to the host it was set on.
+// securePage sets every page's security headers. On a loopback
+// server (the pages' origin is localhost), it answers only requests for
+// this server by a loopback name: another Host is a page of some other
+// site whose name was pointed at 127.0.0.1 (DNS rebinding), and gets 421.
+// A GET by a loopback address is sent on to localhost: passkeys are bound
+// to it, and the session cookie to the host it was set on.
 func (p *pages) securePage(h http.Handler) http.Handler {
 	origin, _ := url.Parse(p.origin)
+	local := origin != nil && origin.Hostname() == "localhost"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet && origin != nil && origin.Hostname() == "localhost" && r.Host != origin.Host {
-			if a, err := netip.ParseAddrPort(r.Host); err == nil && a.Addr().IsLoopback() && strconv.Itoa(int(a.Port())) == origin.Port() {
-				http.Redirect(w, r, p.origin+r.URL.RequestURI(), http.StatusTemporaryRedirect)
-				return
-			}
-		}
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", pagesCSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Referrer-Policy", "no-referrer")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Cache-Control", "no-store")
+		if local && r.Host != origin.Host {
+			a, err := netip.ParseAddrPort(r.Host)
+			if err != nil || !a.Addr().IsLoopback() || strconv.Itoa(int(a.Port())) != origin.Port() {
+				p.message(w, http.StatusMisdirectedRequest, "tpp", "Wrong address", "These pages answer at "+p.origin+" only.")
+				return
+			}
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, p.origin+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+				return
+			}
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -179,12 +194,13 @@ type view struct {
 	People                  []string
 	// The bank's confirmation: what it is for ("consent" or "settings"),
 	// the factors to choose among, the one asked and how.
-	Purpose string
-	Factors []factorChoice
-	Factor  string
-	Input   answerInput
-	Options string // a WebAuthn ceremony's options, JSON, for pages.js
-	Outbox  []outboxMessage
+	Purpose      string
+	Confirmation string // the confirmation's handle, in its forms
+	Factors      []factorChoice
+	Factor       string
+	Input        answerInput
+	Options      string // a WebAuthn ceremony's options, JSON, for pages.js
+	Outbox       []outboxMessage
 	// The settings.
 	Passkeys, CodesLeft int
 	Codes               []string
@@ -231,33 +247,58 @@ func (p *pages) notFound(w http.ResponseWriter, _ *http.Request) {
 
 // session returns the browser's session, locked (the caller unlocks it),
 // creating one if create is set; nil if there is none and create is not.
+// Sessions past their life, and the oldest beyond maxSessions, are
+// dropped as new ones are made.
 func (p *pages) session(w http.ResponseWriter, r *http.Request, create bool) *pageSession {
 	now := p.clock.Now()
 	p.mu.Lock()
 	var s *pageSession
-	if c, err := r.Cookie(pagesCookie); err == nil {
+	if c, err := r.Cookie(p.cookie); err == nil {
 		if s = p.sessions[c.Value]; s != nil && now.Sub(s.created) > sessionLife {
 			delete(p.sessions, c.Value)
 			s = nil
 		}
 	}
 	if s == nil && create {
-		for id, old := range p.sessions {
-			if now.Sub(old.created) > sessionLife || len(p.sessions) >= maxSessions {
-				delete(p.sessions, id)
+		for len(p.order) > 0 {
+			old, ok := p.sessions[p.order[0]]
+			if ok && now.Sub(old.created) <= sessionLife && len(p.sessions) < maxSessions {
+				break
 			}
+			delete(p.sessions, p.order[0])
+			p.order = p.order[1:]
 		}
-		id := randomToken()
-		s = &pageSession{created: now, csrf: randomToken()}
-		p.sessions[id] = s
-		http.SetCookie(w, &http.Cookie{Name: pagesCookie, Value: id, Path: "/demo/", HttpOnly: true,
-			SameSite: http.SameSiteStrictMode, MaxAge: int(sessionLife / time.Second)})
+		s = &pageSession{created: now}
+		p.renew(w, s)
 	}
 	p.mu.Unlock()
 	if s != nil {
 		s.mu.Lock()
 	}
 	return s
+}
+
+// renew gives s a new ID and CSRF token, and the browser the new ID;
+// p.mu is held.
+func (p *pages) renew(w http.ResponseWriter, s *pageSession) {
+	if s.id != "" {
+		delete(p.sessions, s.id)
+	}
+	s.id, s.csrf = randomToken(), randomToken()
+	p.sessions[s.id] = s
+	p.order = append(p.order, s.id)
+	http.SetCookie(w, &http.Cookie{Name: p.cookie, Value: s.id, Path: "/demo/", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionLife / time.Second)})
+}
+
+// rotate renews the session's ID and CSRF token when what it may do
+// changes (a confirmation begins, the settings are signed in to), so
+// that an ID someone else planted in the browser, or learned before,
+// is worth nothing from then on. s is locked.
+func (p *pages) rotate(w http.ResponseWriter, s *pageSession) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.renew(w, s)
 }
 
 func randomToken() string {

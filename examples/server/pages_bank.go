@@ -35,6 +35,7 @@ type confirmation struct {
 	purpose      string // purposeConsent or purposeSettings
 	about        string // the PSD2 challenge's ID, for a consent
 	person, user string
+	handle       string // random: every form of this confirmation carries it
 	id, nonce    string
 	factors      []string // the user's factors the pages run, in pageFactors' order
 	factor       string   // the one chosen; "" while choosing
@@ -65,6 +66,16 @@ var pageFactors = []struct {
 		answerInput{Type: "password", Autocomplete: "off", MaxLength: 256}},
 	{recovery.Key, "Recovery code", "Confirm with a recovery code",
 		answerInput{Label: "Recovery code", Autocomplete: "off", MaxLength: 32}},
+}
+
+// pageFactor returns the index in pageFactors of the factor key, or -1.
+func pageFactor(key string) int {
+	for i, f := range pageFactors {
+		if f.key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // userOf is the bank's user for one of the partner's people.
@@ -119,15 +130,18 @@ func (p *pages) consentPage(w http.ResponseWriter, r *http.Request) {
 
 // begin starts the session's confirmation: a factor transaction for the
 // person's user, initialized at once if the user has one factor the pages
-// run. It answers the request itself and returns false when it cannot.
+// run. A confirmation it replaces is abandoned. It answers the request
+// itself and returns false when it cannot.
 func (p *pages) begin(w http.ResponseWriter, r *http.Request, s *pageSession, purpose, about, person string) bool {
+	p.abandon(r.Context(), s)
 	user := userOf(person)
 	resp, err := p.authn.Begin(r.Context(), authn.BeginRequest{ClientID: demoAgentID, UserID: user, Source: sourceOf(r.RemoteAddr)})
 	if err != nil {
 		p.fail(w, "bank", err)
 		return false
 	}
-	tx := &confirmation{purpose: purpose, about: about, person: person, user: user, id: resp.CorrelationID, nonce: resp.Nonce}
+	tx := &confirmation{purpose: purpose, about: about, person: person, user: user, handle: randomToken(),
+		id: resp.CorrelationID, nonce: resp.Nonce}
 	for _, f := range pageFactors {
 		for _, ch := range resp.Challenges {
 			if ch.FactorKey == f.key {
@@ -146,9 +160,10 @@ func (p *pages) begin(w http.ResponseWriter, r *http.Request, s *pageSession, pu
 		return false
 	}
 	s.tx = tx
+	p.rotate(w, s) // what this browser may do is about to change
 	if len(tx.factors) == 1 {
 		if err := p.init(r.Context(), tx, tx.factors[0]); err != nil {
-			s.tx = nil
+			p.abandon(r.Context(), s)
 			p.fail(w, "bank", err)
 			return false
 		}
@@ -156,8 +171,18 @@ func (p *pages) begin(w http.ResponseWriter, r *http.Request, s *pageSession, pu
 	return true
 }
 
+// abandon ends the session's confirmation, if any, and reports it
+// abandoned, so that its transaction does not wait for its expiry.
+func (p *pages) abandon(ctx context.Context, s *pageSession) {
+	if tx := s.tx; tx != nil {
+		s.tx = nil
+		_, _ = p.authn.Finalize(ctx, demoAgentID, tx.id, tx.nonce, authn.ResultFailure, authn.ReasonUserAbandoned)
+	}
+}
+
 // init starts factor in the confirmation's transaction.
 func (p *pages) init(ctx context.Context, tx *confirmation, factor string) error {
+	ctx = context.WithValue(ctx, outboxTag{}, tx.handle) // the demo outbox shows this confirmation's codes
 	resp, err := p.authn.Init(ctx, demoAgentID, tx.id, tx.nonce, factor, nil)
 	if err != nil {
 		return err
@@ -173,7 +198,7 @@ func (p *pages) init(ctx context.Context, tx *confirmation, factor string) error
 // chosen factor's question.
 func (p *pages) show(w http.ResponseWriter, r *http.Request, s *pageSession, status int, notice, problem string) {
 	tx := s.tx
-	v := view{Party: "bank", CSRF: s.csrf, Purpose: tx.purpose, User: tx.user, Notice: notice, Error: problem}
+	v := view{Party: "bank", CSRF: s.csrf, Confirmation: tx.handle, Purpose: tx.purpose, User: tx.user, Notice: notice, Error: problem}
 	if tx.purpose == purposeConsent {
 		c, err := p.psd2.Get(r.Context(), tx.about)
 		if err != nil {
@@ -184,22 +209,14 @@ func (p *pages) show(w http.ResponseWriter, r *http.Request, s *pageSession, sta
 	}
 	if tx.factor == "" {
 		v.Title = "How do you want to confirm?"
-		for _, f := range pageFactors {
-			for _, k := range tx.factors {
-				if k == f.key {
-					v.Factors = append(v.Factors, factorChoice{Key: f.key, Label: f.label})
-				}
-			}
+		for _, k := range tx.factors {
+			v.Factors = append(v.Factors, factorChoice{Key: k, Label: pageFactors[pageFactor(k)].label})
 		}
 		p.render(w, status, "choose", v)
 		return
 	}
-	v.Factor = tx.factor
-	for _, f := range pageFactors {
-		if f.key == tx.factor {
-			v.Title, v.Input = f.title, f.input
-		}
-	}
+	f := pageFactors[pageFactor(tx.factor)]
+	v.Factor, v.Title, v.Input = tx.factor, f.title, f.input
 	for _, kv := range tx.prompts {
 		switch {
 		case tx.factor == passkey.Key && kv.Key == passkey.PromptKey:
@@ -213,7 +230,7 @@ func (p *pages) show(w http.ResponseWriter, r *http.Request, s *pageSession, sta
 		v.Message = "Enter the 6-digit code your authenticator app shows for " + tx.user + "."
 	case otpcode.EmailKey:
 		v.Message = "The bank has e-mailed a code to " + tx.user + ". Enter it here."
-		v.Outbox = p.an.sender.sentTo(p.an.users.destination(r.Context(), tx.user, otpcode.EmailKey))
+		v.Outbox = p.an.sender.sentFor(tx.handle)
 	case kba.Key:
 		v.Message = "Answer " + tx.user + "'s security question."
 	case passkey.Key:
@@ -246,18 +263,39 @@ func (p *pages) running(w http.ResponseWriter, r *http.Request, s *pageSession) 
 }
 
 // runningForm checks a form of the running confirmation: it returns the
-// session, locked, and the confirmation; or nils having answered.
+// session, locked, and the confirmation; or nils having answered. The
+// form must name the confirmation it was shown for: an answer typed on a
+// page of one confirmation never answers another begun since in the same
+// browser (in another tab, say).
 func (p *pages) runningForm(w http.ResponseWriter, r *http.Request) (*pageSession, *confirmation) {
 	s := p.form(w, r, "bank")
 	if s == nil {
 		return nil, nil
 	}
 	tx := p.running(w, r, s)
+	if tx != nil && subtle.ConstantTimeCompare([]byte(r.PostForm.Get("confirmation")), []byte(tx.handle)) != 1 {
+		tx = nil
+		p.message(w, http.StatusConflict, "bank", "Out of date",
+			"This page is out of date: the bank has begun another confirmation in this browser since. Go on in the page of that one.")
+	}
 	if tx == nil {
 		s.mu.Unlock()
 		return nil, nil
 	}
 	return s, tx
+}
+
+// expired answers that the confirmation's transaction has expired, and
+// ends it: a consent, which may not have, begins a fresh one when its
+// page is opened again.
+func (p *pages) expired(w http.ResponseWriter, s *pageSession, tx *confirmation) {
+	s.tx = nil
+	if tx.purpose == purposeConsent {
+		p.message(w, http.StatusGone, "bank", "Confirmation expired",
+			"This confirmation has expired; the consent request has not. Go back to the bank's consent page and confirm again.")
+		return
+	}
+	p.messageBack(w, http.StatusGone, "Confirmation expired", "This confirmation has expired. Sign in again.", "/demo/bank/settings")
 }
 
 // chooseFactor starts the factor the person picked.
@@ -282,6 +320,10 @@ func (p *pages) chooseFactor(w http.ResponseWriter, r *http.Request) {
 	}
 	err := p.init(r.Context(), tx, factor)
 	var fe *challenge.FieldError
+	if errors.Is(err, challenge.ErrExpired) {
+		p.expired(w, s, tx)
+		return
+	}
 	if errors.As(err, &fe) {
 		// The factor cannot start (the last recovery code was used in
 		// another tab, say): choose another.
@@ -320,15 +362,7 @@ func (p *pages) confirmSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.authn.Validate(r.Context(), demoAgentID, tx.id, tx.nonce, r.PostForm.Get("answer"))
 	if errors.Is(err, challenge.ErrExpired) {
-		s.tx = nil
-		if tx.purpose == purposeConsent {
-			// The confirmation timed out, not the consent: the consent
-			// page, opened again, begins a fresh one.
-			p.message(w, http.StatusGone, "bank", "Confirmation expired",
-				"This confirmation has expired; the consent request has not. Go back to the bank's consent page and confirm again.")
-		} else {
-			p.messageBack(w, http.StatusGone, "Confirmation expired", "This confirmation has expired. Sign in again.", "/demo/bank/settings")
-		}
+		p.expired(w, s, tx)
 		return
 	}
 	if err != nil {
@@ -361,11 +395,10 @@ func (p *pages) confirmSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.settingsUser, s.settingsUntil, s.registration = tx.user, p.clock.Now().Add(settingsLife), nil
+		p.rotate(w, s) // signed in: a new session ID
 		http.Redirect(w, r, "/demo/bank/settings", http.StatusSeeOther)
-	case tx.factor == kba.Key:
+	default: // right, and the factor asks more: the next security question
 		p.show(w, r, s, http.StatusOK, "Right. Now the next question.", "")
-	default:
-		p.show(w, r, s, http.StatusOK, "", "That code was used already: enter the next one.")
 	}
 }
 
@@ -399,7 +432,7 @@ func (p *pages) secondFactor(w http.ResponseWriter, r *http.Request, id string, 
 // settingsUserOf is who signed in to the settings, if still signed in.
 func (p *pages) settingsUserOf(s *pageSession) string {
 	if s.settingsUser == "" || !p.clock.Now().Before(s.settingsUntil) {
-		s.settingsUser, s.registration = "", nil
+		s.settingsUser, s.registration, s.newCodes = "", nil, nil
 	}
 	return s.settingsUser
 }
@@ -511,8 +544,8 @@ func (p *pages) passkeyFinish(w http.ResponseWriter, r *http.Request) {
 	p.settings(w, r, s, "Your passkey is registered: the bank's consent page now offers it.", "")
 }
 
-// recoveryCodes makes the user a new set of recovery codes and shows them,
-// once.
+// recoveryCodes makes the user a new set of recovery codes, and sends the
+// browser to see them.
 func (p *pages) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 	s, user := p.signedIn(w, r)
 	if s == nil {
@@ -522,6 +555,21 @@ func (p *pages) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 	codes, err := p.an.codes.Generate(r.Context(), user)
 	if err != nil {
 		p.fail(w, "bank", err)
+		return
+	}
+	s.newCodes = codes
+	http.Redirect(w, r, "/demo/bank/settings/recovery", http.StatusSeeOther)
+}
+
+// shownCodes shows the codes just made, once: reloaded, the page makes no
+// new ones and shows none.
+func (p *pages) shownCodes(w http.ResponseWriter, r *http.Request) {
+	s := p.session(w, r, true)
+	defer s.mu.Unlock()
+	user, codes := p.settingsUserOf(s), s.newCodes
+	s.newCodes = nil
+	if user == "" || codes == nil {
+		p.settings(w, r, s, "", "Recovery codes are shown once, when they are made. Make new ones if you did not keep them.")
 		return
 	}
 	p.render(w, http.StatusOK, "codes", view{Title: "Your recovery codes", Party: "bank", User: user, Codes: codes})

@@ -3,6 +3,8 @@ package main
 import (
 	"html"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,15 +33,22 @@ var demoAnswers = map[string]string{
 	"What is the name of your pet?":   "Bucktastic",
 }
 
-// noSecretInURLs fails if any URL the browser visited carries one of the
-// secrets.
-func (e *pageEnv) noSecretInURLs(secrets ...string) {
+// noSecretLeaked fails if any URL the browser visited, or the server's
+// log, carries one of the secrets.
+func (e *pageEnv) noSecretLeaked(secrets ...string) {
 	e.t.Helper()
-	for _, u := range e.urls {
-		for _, s := range secrets {
-			if s != "" && strings.Contains(u, s) {
+	logs := strings.ToLower(e.logs.String())
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		for _, u := range e.urls {
+			if strings.Contains(u, s) {
 				e.t.Errorf("a URL carries a secret: %s", u)
 			}
+		}
+		if strings.Contains(logs, strings.ToLower(s)) {
+			e.t.Errorf("the log carries the secret %q:\n%s", s, e.logs)
 		}
 	}
 }
@@ -62,7 +71,7 @@ func TestPagesConfirmWithSecurityQuestions(t *testing.T) {
 	if len(given) < 1 {
 		t.Fatal("no question was asked")
 	}
-	e.noSecretInURLs(given...)
+	e.noSecretLeaked(given...)
 }
 
 func TestPagesAskTheSameQuestionAgainAfterAWrongAnswer(t *testing.T) {
@@ -84,7 +93,7 @@ func TestPagesConfirmWithAnEmailedCodeTheOutboxShows(t *testing.T) {
 	code := field(t, outboxCode, p)
 	e.answer(p, wrongCode(code)).want(t, 200, confirmPath, "Wrong code. 2 tries left")
 	e.answer(p, code).want(t, 200, "/demo/tpp", "authorized")
-	e.noSecretInURLs(code)
+	e.noSecretLeaked(code)
 }
 
 func TestPagesWithoutAWayToConfirmFailTheConsent(t *testing.T) {
@@ -131,7 +140,7 @@ func TestPagesRecoveryCodesAreShownOnceAndEachWorksOnce(t *testing.T) {
 	settings = e.get("/demo/bank/settings")
 	e.post("/demo/bank/settings/recovery", "csrf", field(t, csrfField, settings)).want(t, 200, "/demo/bank/settings/recovery", "Your recovery codes")
 	e.answer(p, codes[1][1]).want(t, 200, confirmPath, "Wrong recovery code. 1 try left")
-	e.noSecretInURLs(code, codes[1][1])
+	e.noSecretLeaked(code, codes[1][1])
 }
 
 func TestPagesRegisterAPasskeyAndConfirmWithIt(t *testing.T) {
@@ -209,5 +218,119 @@ func TestPagesSendALoopbackAddressToLocalhost(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != e.base+"/demo/tpp?x=1" {
 		t.Errorf("GET by 127.0.0.1: %d to %q; want 307 to %s/demo/tpp?x=1", resp.StatusCode, resp.Header.Get("Location"), e.base)
+	}
+}
+
+func TestPagesAnswerOnlyTheConfirmationTheyWereShownFor(t *testing.T) {
+	e := newPageEnv(t)
+	// Tab 1 signs in to the settings, and asks for alice's app code.
+	login := e.get("/demo/bank/settings")
+	settings := e.choose(e.post("/demo/bank/settings/login", "csrf", field(t, csrfField, login), "person", "p-alice"), totp.Key)
+	// Tab 2 opens a consent in the same browser: a new confirmation.
+	consent := e.consentAs("p-alice")
+	// The code typed in tab 1 answers neither: not the consent, which
+	// stays redirected, and not the settings, replaced. Its form's CSRF
+	// token died with the new confirmation, and the form names the
+	// confirmation it was shown for, which is no longer running.
+	e.answer(settings, e.code()).want(t, 403, confirmPath, "security token")
+	e.post(confirmPath, "csrf", field(t, csrfField, consent), "confirmation", field(t, confirmationField, settings), "answer", e.code()).
+		want(t, 409, confirmPath, "another confirmation")
+	e.get("/demo/tpp").want(t, 200, "/demo/tpp", "redirected")
+	e.get("/demo/bank/settings").want(t, 200, "/demo/bank/settings", "Sign in to the bank")
+	// Tab 2 goes on.
+	e.answer(e.choose(consent, totp.Key), e.code()).want(t, 200, "/demo/tpp", "authorized")
+}
+
+func TestPagesRenewTheSessionWhenItMayDoMore(t *testing.T) {
+	e := newPageEnv(t)
+	e.get("/demo/bank/settings")
+	cookies := func() string {
+		u, _ := url.Parse(e.base + "/demo/")
+		var ids []string
+		for _, c := range e.client.Jar.Cookies(u) {
+			ids = append(ids, c.Value)
+		}
+		return strings.Join(ids, ",")
+	}
+	planted := cookies() // an ID someone else knows: planted, say, by another page on localhost
+	e.signIn()
+	if now := cookies(); now == planted || now == "" {
+		t.Fatalf("the session ID did not change at sign-in: %q", now)
+	}
+	// The planted ID opens nothing.
+	attacker := &pageEnv{t: t, base: e.base, clock: e.clock}
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(e.base + "/demo/")
+	port := u.Port()
+	jar.SetCookies(u, []*http.Cookie{{Name: pagesCookie + "_" + port, Value: planted, Path: "/demo/"}})
+	attacker.client = &http.Client{Jar: jar, Transport: checkedTransport{attacker}}
+	attacker.get("/demo/bank/settings").want(t, 200, "/demo/bank/settings", "Sign in to the bank")
+}
+
+func TestPagesSayWhenTheConfirmationExpiredBeforeAFactorWasPicked(t *testing.T) {
+	e := newPageEnv(t, "-authn-ttl", "1m")
+	consent := e.consentAs("p-alice")
+	e.clock.Advance(2 * time.Minute)
+	e.post("/demo/bank/factor", "csrf", field(t, csrfField, consent), "confirmation", field(t, confirmationField, consent), "factor", totp.Key).
+		want(t, 410, "/demo/bank/factor", "This confirmation has expired")
+	// The consent has not: its page begins a fresh confirmation.
+	fresh := e.choose(e.get(consent.path), totp.Key)
+	e.answer(fresh, e.code()).want(t, 200, "/demo/tpp", "authorized")
+}
+
+func TestPagesShowAnOutboxOnlyTheConfirmationsOwnCodes(t *testing.T) {
+	first := newPageEnv(t)
+	p := first.consentAs("p-bob")
+	code := field(t, outboxCode, p)
+	// Another browser, signing in to the settings as bob, sees its own
+	// code only.
+	other := &pageEnv{t: t, base: first.base, clock: first.clock, logs: first.logs}
+	jar, _ := cookiejar.New(nil)
+	other.client = &http.Client{Jar: jar, Transport: checkedTransport{other}}
+	login := other.get("/demo/bank/settings")
+	mine := other.post("/demo/bank/settings/login", "csrf", field(t, csrfField, login), "person", "p-bob")
+	mine.want(t, 200, confirmPath, `id="outbox"`)
+	if codes := outboxCode.FindAllStringSubmatch(mine.body, -1); len(codes) != 1 || codes[0][1] == code {
+		t.Errorf("the second browser's outbox shows %v; want its own code only, not %s", codes, code)
+	}
+	first.noSecretLeaked(code)
+}
+
+func TestPagesAnswerOnlyForTheirOwnHost(t *testing.T) {
+	e := newPageEnv(t)
+	port := e.base[strings.LastIndex(e.base, ":"):]
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for host, want := range map[string]int{
+		"evil.example":                  421, // DNS rebinding: another site's name on 127.0.0.1
+		"evil.example" + port:           421,
+		"127.0.0.1:1":                   421,
+		"localhost" + port:              200,
+		"127.0.0.1" + port:              307,
+		"[::1]" + port:                  307,
+		"localhost.evil.example" + port: 421,
+	} {
+		req, _ := http.NewRequest("GET", e.base+"/demo/tpp", nil)
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET /demo/tpp with Host %s: %d; want %d", host, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestPagesShowRecoveryCodesOnce(t *testing.T) {
+	e := newPageEnv(t)
+	settings := e.signIn()
+	shown := e.post("/demo/bank/settings/recovery", "csrf", field(t, csrfField, settings))
+	shown.want(t, 200, "/demo/bank/settings/recovery", "Your recovery codes")
+	// Reloaded (the browser's GET): no new codes, none shown.
+	again := e.get("/demo/bank/settings/recovery")
+	again.want(t, 200, "/demo/bank/settings/recovery", "shown once", "10 unused")
+	if recoveryCodes.MatchString(again.body) {
+		t.Errorf("the reloaded page shows codes again:\n%s", again.body)
 	}
 }

@@ -32,6 +32,7 @@ type pageEnv struct {
 	base   string
 	client *http.Client
 	clock  *challengetest.FakeClock
+	logs   *challengetest.LogBuffer // the server's log
 	mu     sync.Mutex
 	urls   []string
 }
@@ -45,14 +46,14 @@ func newPageEnv(t *testing.T, args ...string) *pageEnv {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	// The pages live at localhost, as run serves them: passkeys need it.
-	e := &pageEnv{t: t, base: originOf(srv.Listener.Addr().String()), clock: clock}
+	e := &pageEnv{t: t, base: originOf(srv.Listener.Addr().String()), clock: clock, logs: &challengetest.LogBuffer{}}
 	cfg, err := parseConfig(append([]string{"-demo-pages", "true"}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.clock = clock
 	cfg.pagesOrigin, cfg.redirectBase = e.base, e.base+demoConsentPath // as run sets them once listening
-	mux, err := newMux(context.Background(), mem, nil, cfg, zerolog.Nop())
+	mux, err := newMux(context.Background(), mem, nil, cfg, zerolog.New(e.logs).Level(zerolog.DebugLevel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +80,8 @@ func (c checkedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			"Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "no-referrer",
+			"X-Frame-Options":         "DENY",
+			"Cache-Control":           "no-store",
 		} {
 			if got := resp.Header.Get(name); got != want {
 				c.e.t.Errorf("%s %s: %s %q; want %q", req.Method, req.URL.Path, name, got, want)
@@ -125,8 +128,9 @@ func (e *pageEnv) post(path string, fields ...string) page {
 }
 
 var (
-	csrfField      = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
-	challengeField = regexp.MustCompile(`name="challenge" value="([^"]+)"`)
+	csrfField         = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	confirmationField = regexp.MustCompile(`name="confirmation" value="([^"]+)"`)
+	challengeField    = regexp.MustCompile(`name="challenge" value="([^"]+)"`)
 )
 
 func field(t *testing.T, re *regexp.Regexp, p page) string {
@@ -189,7 +193,7 @@ func (e *pageEnv) consentAs(person string) page {
 func (e *pageEnv) choose(p page, factor string) page {
 	e.t.Helper()
 	p.want(e.t, 200, "", `value="`+factor+`"`)
-	next := e.post("/demo/bank/factor", "csrf", field(e.t, csrfField, p), "factor", factor)
+	next := e.post("/demo/bank/factor", "csrf", field(e.t, csrfField, p), "confirmation", field(e.t, confirmationField, p), "factor", factor)
 	next.want(e.t, 200, "/demo/bank/confirm")
 	return next
 }
@@ -197,7 +201,7 @@ func (e *pageEnv) choose(p page, factor string) page {
 // answer submits an answer to the running confirmation.
 func (e *pageEnv) answer(p page, answer string) page {
 	e.t.Helper()
-	return e.post(confirmPath, "csrf", field(e.t, csrfField, p), "answer", answer)
+	return e.post(confirmPath, "csrf", field(e.t, csrfField, p), "confirmation", field(e.t, confirmationField, p), "answer", answer)
 }
 
 const confirmPath = "/demo/bank/confirm"
@@ -241,7 +245,8 @@ func TestPagesSessionCookieIsHttpOnlyAndStrict(t *testing.T) {
 	}
 	resp.Body.Close()
 	c := resp.Header.Get("Set-Cookie")
-	for _, want := range []string{pagesCookie + "=", "Path=/demo/", "HttpOnly", "SameSite=Strict"} {
+	port := e.base[strings.LastIndex(e.base, ":")+1:]
+	for _, want := range []string{pagesCookie + "_" + port + "=", "Path=/demo/", "HttpOnly", "SameSite=Strict"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("Set-Cookie %q lacks %q", c, want)
 		}
