@@ -177,15 +177,20 @@ func (e *pageEnv) consent() page {
 // consent page.
 func (e *pageEnv) consentAs(person string) page {
 	e.t.Helper()
-	iban := ""
-	for _, a := range demoAccounts {
-		if a.Owner == person {
-			iban = a.IBAN
-		}
-	}
+	iban := ibanOf(person)
 	p := e.login(iban, person)
 	p.want(e.t, 200, demoConsentPath+"?consent_challenge=", "Demo TPP", iban, userOf(person))
 	return p
+}
+
+// ibanOf is the demo account person owns.
+func ibanOf(person string) string {
+	for _, a := range demoAccounts {
+		if a.Owner == person {
+			return a.IBAN
+		}
+	}
+	return ""
 }
 
 // choose picks factor on a page that offers it, and returns the page
