@@ -12,6 +12,9 @@
 //   - [Engine] runs one request against one record: load, lazily expire,
 //     let the flow decide and fire events through a [Tx], save with
 //     compare-and-set, then log the change and hand it to an [Observer].
+//     A caller that only reads a record, to decode its Data, uses
+//     [Engine.View] (or [Records.View]): the store lends the record, as a
+//     [Viewer] does, instead of copying it.
 //
 // Flow packages (psd2, authn, questions) build their services on an Engine
 // and never touch a Store directly.

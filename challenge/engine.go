@@ -185,6 +185,97 @@ func (e *Engine) Get(ctx context.Context, id string) (*Record, error) {
 	return e.Step(ctx, id, nil)
 }
 
+// View is [Engine.Get] for a caller that only reads the record, as one
+// that decodes its Data into a view of its own does: fn is called with the
+// record as the store lends it (see [Viewer]), without the copy Get
+// makes, and View returns fn's error as it is. rec is valid only while fn
+// runs: fn must not change it or keep it, or rec.Data, or a slice of it;
+// nor may fn use the engine or its store. A record that Get would answer
+// with ErrExpired (expiring it first, if it is past ExpiresAt in a
+// non-final state) is answered the same way, and fn is not called; so are
+// ErrNotFound and the store's failures. fn is called after those checks,
+// so a flow that must answer another tenant's expired challenge as not
+// found uses [Engine.StepGuarded]. A tracer sees View as a Get.
+func (e *Engine) View(ctx context.Context, id string, fn func(rec *Record) error) error {
+	if e.tracer == nil {
+		return e.view(ctx, id, fn, nil)
+	}
+	ctx, end := e.tracer.StartOperation(ctx, Operation{Kind: e.machine.Name(), Name: opGet})
+	var res OperationResult
+	ended := false
+	defer func() {
+		if !ended { // fn panicked: the operation still ends, as an error
+			end(OperationResult{Outcome: OutcomeError, Err: errors.New("challenge: view panicked")})
+		}
+	}()
+	err := e.view(ctx, id, fn, &res)
+	res.Err = err
+	switch {
+	case err == nil:
+		res.Outcome = OutcomeOK
+	case res.Outcome == "":
+		res.Outcome = OutcomeError
+	}
+	ended = true
+	end(res)
+	return err
+}
+
+// view is View; res, if not nil, is given the record's state.
+func (e *Engine) view(ctx context.Context, id string, fn func(rec *Record) error, res *OperationResult) error {
+	kind := e.machine.Name()
+	if id == "" || len(id) > MaxIDLength {
+		return fmt.Errorf("challenge: %s: id of %d bytes: %w", kind, len(id), ErrNotFound)
+	}
+	v := &engineView{engine: e, fn: fn, res: res, now: storeTime(e.clock.Now())}
+	err := View(ctx, e.store, kind, id, v.lend)
+	switch {
+	case v.lent:
+		return err
+	case v.expired != nil:
+		return v.expired
+	case err != nil:
+		return readError(err)
+	case v.expire:
+		rec, err := e.step(ctx, id, nil, nil, res)
+		if err != nil {
+			return err
+		}
+		return fn(rec) // no longer expired: another request changed it meanwhile
+	}
+	return nil
+}
+
+// engineView is one call of [Engine.View]: what its function, lend, was
+// given and found (in one allocation, rather than one per variable a
+// closure would capture).
+type engineView struct {
+	engine  *Engine
+	fn      func(*Record) error
+	res     *OperationResult
+	now     time.Time
+	lent    bool  // fn was called
+	expire  bool  // the record is to be expired, as Get expires it
+	expired error // the record is in the expired state
+}
+
+func (v *engineView) lend(rec *Record) error {
+	e := v.engine
+	if v.res != nil {
+		v.res.From, v.res.To = rec.State, rec.State
+	}
+	switch {
+	case rec.State == e.machine.expired && rec.State != "":
+		v.expired = e.expiredErr(rec)
+		return v.expired
+	case rec.Expired(v.now) && !e.machine.IsFinal(rec.State):
+		v.expire = true // saved as Get saves it, once the store's record is no longer lent
+		return nil
+	}
+	v.lent = true
+	return v.fn(rec)
+}
+
 // Step runs one request against the record with this ID:
 //
 //  1. load it (one store read);

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // DefaultRetention is how long a [MemoryStore] keeps an expired record
@@ -34,6 +35,13 @@ type MemoryOptions struct {
 // use. Records are spread over independently locked shards, so concurrent
 // requests on different challenges do not contend on one lock.
 //
+// The records it holds cost the garbage collector nothing: a shard keeps
+// each record's fields in a fixed-size slot of a pointer-free slice, its
+// kind, ID, state, subject and Data in a cell of a few large byte chunks,
+// and finds it through a map from a hash of its key to its slot (records
+// whose keys share a hash are chained and told apart by their bytes). The
+// collector's work per cycle does not grow with the number of records.
+//
 // Records past their retention window are invisible at once and are
 // reclaimed a few at a time by later writes to the same shard, or all at
 // once by [MemoryStore.Sweep]; the work is proportional to the number of
@@ -43,32 +51,46 @@ type MemoryStore struct {
 	retention int64 // microseconds
 	seed      maphash.Seed
 	shards    [memShards]memShard
+	views     sync.Pool // of *Record, lent to View's functions
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store  = (*MemoryStore)(nil)
+	_ Viewer = (*MemoryStore)(nil)
+)
 
-type memKey struct{ kind, id string }
-
-// memEntry is a record as the memory store keeps it: compact, with times as
-// Unix microseconds (the contract's precision; the zero time fits too).
-type memEntry struct {
-	key      memKey
-	state    State
-	subject  string
-	data     []byte
-	version  uint64
-	attempts int
+// memSlot is a record as the memory store keeps it, without a pointer:
+// times as Unix microseconds (the contract's precision; the zero time fits
+// too), and the lengths of what its cell holds, in this order: kind, ID,
+// state, subject, Data.
+type memSlot struct {
+	hash     uint64
+	version  uint64 // 0: the slot is free
+	attempts int64
 	created  int64
 	updated  int64
 	expires  int64 // zeroMicros: never
+	cell     uint32
+	next     uint32 // the next slot whose key has the same hash, or noSlot
+	kindLen  uint32
+	idLen    uint32
+	stateLen uint32
+	subjLen  uint32
+	dataLen  uint32
+	class    uint8 // the cell's class
 }
+
+const noSlot = ^uint32(0)
 
 var zeroMicros = time.Time{}.UnixMicro()
 
 type memShard struct {
-	mu      sync.RWMutex
-	records map[memKey]*memEntry
-	expiry  expiryWheel
+	mu        sync.RWMutex
+	index     map[uint64]uint32 // key hash -> the first slot with it
+	slots     []memSlot
+	freeSlots []uint32
+	arena     memArena
+	expiry    expiryWheel
 }
 
 // NewMemoryStore returns an empty MemoryStore, or an error if opts are
@@ -88,26 +110,34 @@ func NewMemoryStore(opts MemoryOptions) (*MemoryStore, error) {
 		retention: opts.Retention.Microseconds(),
 		seed:      maphash.MakeSeed(),
 	}
+	s.views.New = func() any { return new(Record) }
 	for i := range s.shards {
-		s.shards[i].records = make(map[memKey]*memEntry)
-		s.shards[i].expiry.buckets = make(map[int64][]*memEntry)
+		s.shards[i].index = make(map[uint64]uint32)
+		s.shards[i].expiry.buckets = make(map[int64][]uint32)
 	}
 	return s, nil
 }
 
-func (s *MemoryStore) shard(id string) *memShard {
-	return &s.shards[maphash.String(s.seed, id)&(memShards-1)]
+// hash returns the hash of a key, and the shard it lives in.
+func (s *MemoryStore) hash(kind, id string) (uint64, *memShard) {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteString(kind)
+	h.WriteByte(0)
+	h.WriteString(id)
+	sum := h.Sum64()
+	return sum, &s.shards[sum>>58&(memShards-1)]
 }
 
-// purgeAt is when the entry stops being visible, or false if never.
-func (s *MemoryStore) purgeAt(e *memEntry) (int64, bool) {
+// purgeAt is when the record stops being visible, or false if never.
+func (s *MemoryStore) purgeAt(e *memSlot) (int64, bool) {
 	if e.expires == zeroMicros {
 		return 0, false
 	}
 	return e.expires + s.retention, true
 }
 
-func (s *MemoryStore) visible(e *memEntry, now int64) bool {
+func (s *MemoryStore) visible(e *memSlot, now int64) bool {
 	at, ok := s.purgeAt(e)
 	return !ok || now < at
 }
@@ -120,19 +150,19 @@ func (s *MemoryStore) Create(ctx context.Context, rec *Record) error {
 	if rec.Kind == "" || rec.ID == "" {
 		return fmt.Errorf("challenge: memory store: create: %w: empty kind or id", ErrInvalidRecord)
 	}
-	key := memKey{rec.Kind, rec.ID}
-	e := &memEntry{key: key, version: 1}
-	e.set(rec)
+	h, sh := s.hash(rec.Kind, rec.ID)
 	now := s.clock.Now().UnixMicro()
-	sh := s.shard(rec.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	if old, ok := sh.records[key]; ok && s.visible(old, now) {
-		return fmt.Errorf("challenge: memory store: create %s/%s: %w", rec.Kind, rec.ID, ErrAlreadyExists)
+	if i := sh.find(h, rec.Kind, rec.ID); i != noSlot {
+		if s.visible(&sh.slots[i], now) {
+			return fmt.Errorf("challenge: memory store: create %s/%s: %w", rec.Kind, rec.ID, ErrAlreadyExists)
+		}
+		sh.remove(i)
 	}
-	sh.records[key] = e
-	if at, ok := s.purgeAt(e); ok {
-		sh.expiry.add(at, e)
+	i := sh.insert(h, rec)
+	if at, ok := s.purgeAt(&sh.slots[i]); ok {
+		sh.expiry.add(at, i)
 	}
 	s.sweepLocked(sh, now, memSweepBatch)
 	rec.Version = 1
@@ -144,15 +174,61 @@ func (s *MemoryStore) Get(ctx context.Context, kind, id string) (*Record, error)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("challenge: memory store: get: %w", err)
 	}
+	h, sh := s.hash(kind, id)
 	now := s.clock.Now().UnixMicro()
-	sh := s.shard(id)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	e, ok := sh.records[memKey{kind, id}]
-	if !ok || !s.visible(e, now) {
+	i := sh.find(h, kind, id)
+	if i == noSlot || !s.visible(&sh.slots[i], now) {
 		return nil, notFound("get", kind, id)
 	}
-	return e.record(), nil
+	e := &sh.slots[i]
+	rec := &Record{Kind: kind, ID: id}
+	e.fields(rec)
+	// State, Subject and Data share one allocation: Data is last, so that
+	// appending to it cannot reach the strings.
+	b := sh.arena.bytes(e.class, e.cell, e.size())[e.kindLen+e.idLen:]
+	if len(b) > 0 {
+		b = append(make([]byte, 0, len(b)), b...)
+	}
+	rec.State = State(unsafe.String(unsafe.SliceData(b), e.stateLen))
+	rec.Subject = unsafe.String(unsafe.SliceData(b[e.stateLen:]), e.subjLen)
+	if e.dataLen > 0 {
+		rec.Data = b[e.stateLen+e.subjLen:]
+	}
+	return rec, nil
+}
+
+// View implements [Viewer]. fn runs under the shard's read lock, so it
+// must not call the store; rec.Data is the store's own bytes, and rec is
+// lent for the call.
+func (s *MemoryStore) View(ctx context.Context, kind, id string, fn func(rec *Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("challenge: memory store: view: %w", err)
+	}
+	h, sh := s.hash(kind, id)
+	now := s.clock.Now().UnixMicro()
+	rec := s.views.Get().(*Record)
+	defer func() {
+		*rec = Record{}
+		s.views.Put(rec)
+	}()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	i := sh.find(h, kind, id)
+	if i == noSlot || !s.visible(&sh.slots[i], now) {
+		return notFound("view", kind, id)
+	}
+	e := &sh.slots[i]
+	*rec = Record{Kind: kind, ID: id}
+	e.fields(rec)
+	b := sh.arena.bytes(e.class, e.cell, e.size())[e.kindLen+e.idLen:]
+	strs := string(b[:e.stateLen+e.subjLen]) // kept by the caller if it likes: its own
+	rec.State, rec.Subject = State(strs[:e.stateLen]), strs[e.stateLen:]
+	if e.dataLen > 0 {
+		rec.Data = b[e.stateLen+e.subjLen:]
+	}
+	return fn(rec)
 }
 
 // Update implements [Store.Update].
@@ -160,27 +236,26 @@ func (s *MemoryStore) Update(ctx context.Context, rec *Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("challenge: memory store: update: %w", err)
 	}
-	// Copy Data before taking the lock: the critical section stays short.
-	data := cloneBytes(rec.Data)
+	h, sh := s.hash(rec.Kind, rec.ID)
 	now := s.clock.Now().UnixMicro()
-	sh := s.shard(rec.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.records[memKey{rec.Kind, rec.ID}]
-	if !ok || !s.visible(e, now) {
+	i := sh.find(h, rec.Kind, rec.ID)
+	if i == noSlot || !s.visible(&sh.slots[i], now) {
 		return notFound("update", rec.Kind, rec.ID)
 	}
+	e := &sh.slots[i]
 	if e.version != rec.Version {
 		return fmt.Errorf("challenge: memory store: update %s/%s: %w", rec.Kind, rec.ID, ErrConflict)
 	}
 	oldPurge, hadPurge := s.purgeAt(e)
-	e.setFields(rec, data)
+	sh.write(e, rec)
 	e.version++
 	if at, ok := s.purgeAt(e); ok && (!hadPurge || expiryBucket(at) != expiryBucket(oldPurge)) {
-		sh.expiry.add(at, e)
+		sh.expiry.add(at, i)
 	}
-	s.sweepLocked(sh, now, memSweepBatch)
 	rec.Version = e.version
+	s.sweepLocked(sh, now, memSweepBatch)
 	return nil
 }
 
@@ -189,18 +264,17 @@ func (s *MemoryStore) Delete(ctx context.Context, kind, id string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("challenge: memory store: delete: %w", err)
 	}
+	h, sh := s.hash(kind, id)
 	now := s.clock.Now().UnixMicro()
-	sh := s.shard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	key := memKey{kind, id}
-	e, ok := sh.records[key]
-	if !ok || !s.visible(e, now) {
+	i := sh.find(h, kind, id)
+	if i == noSlot || !s.visible(&sh.slots[i], now) {
 		return notFound("delete", kind, id)
 	}
-	// The expiry index may still point at e; the sweeper skips entries that
-	// are no longer the map's.
-	delete(sh.records, key)
+	// The expiry index may still name the slot; the sweeper skips slots
+	// whose records are visible or gone.
+	sh.remove(i)
 	return nil
 }
 
@@ -227,7 +301,7 @@ func (s *MemoryStore) Len() int {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.RLock()
-		n += len(sh.records)
+		n += len(sh.slots) - len(sh.freeSlots)
 		sh.mu.RUnlock()
 	}
 	return n
@@ -237,47 +311,112 @@ func (s *MemoryStore) Len() int {
 // and removes the records among them that are past retention.
 func (s *MemoryStore) sweepLocked(sh *memShard, now int64, limit int) int {
 	removed := 0
-	sh.expiry.popDue(now, limit, func(e *memEntry) {
-		if cur, ok := sh.records[e.key]; ok && cur == e && !s.visible(e, now) {
-			delete(sh.records, e.key)
+	sh.expiry.popDue(now, limit, func(i uint32) {
+		if e := &sh.slots[i]; e.version != 0 && !s.visible(e, now) {
+			sh.remove(i)
 			removed++
 		}
 	})
 	return removed
 }
 
-func (e *memEntry) set(rec *Record) { e.setFields(rec, cloneBytes(rec.Data)) }
+// find returns the slot of the record with this key, or noSlot.
+func (sh *memShard) find(h uint64, kind, id string) uint32 {
+	i, ok := sh.index[h]
+	if !ok {
+		return noSlot
+	}
+	for ; i != noSlot; i = sh.slots[i].next {
+		e := &sh.slots[i]
+		if int(e.kindLen) != len(kind) || int(e.idLen) != len(id) {
+			continue
+		}
+		b := sh.arena.bytes(e.class, e.cell, int(e.kindLen+e.idLen))
+		if string(b[:e.kindLen]) == kind && string(b[e.kindLen:]) == id {
+			return i
+		}
+	}
+	return noSlot
+}
 
-func (e *memEntry) setFields(rec *Record, data []byte) {
-	e.state = rec.State
-	e.subject = rec.Subject
-	e.data = data
-	e.attempts = rec.Attempts
+// insert stores rec as a new record, version 1, and returns its slot.
+func (sh *memShard) insert(h uint64, rec *Record) uint32 {
+	var i uint32
+	if k := len(sh.freeSlots); k > 0 {
+		i = sh.freeSlots[k-1]
+		sh.freeSlots = sh.freeSlots[:k-1]
+	} else {
+		sh.slots = append(sh.slots, memSlot{})
+		i = uint32(len(sh.slots) - 1)
+	}
+	e := &sh.slots[i]
+	*e = memSlot{hash: h, version: 1, next: noSlot, class: memHugeClass + 1}
+	sh.write(e, rec)
+	if first, ok := sh.index[h]; ok {
+		e.next = first
+	}
+	sh.index[h] = i
+	return i
+}
+
+// write stores rec's fields (all but Version) in e, and its bytes in e's
+// cell, or in a new cell if they no longer fit.
+func (sh *memShard) write(e *memSlot, rec *Record) {
+	size := len(rec.Kind) + len(rec.ID) + len(rec.State) + len(rec.Subject) + len(rec.Data)
+	class := memCellClass(size)
+	if class != e.class || class == memHugeClass {
+		if e.class <= memHugeClass {
+			sh.arena.free(e.class, e.cell)
+		}
+		e.class, e.cell = class, sh.arena.alloc(class, size)
+	}
+	e.kindLen, e.idLen = uint32(len(rec.Kind)), uint32(len(rec.ID))
+	e.stateLen, e.subjLen, e.dataLen = uint32(len(rec.State)), uint32(len(rec.Subject)), uint32(len(rec.Data))
+	b := sh.arena.bytes(e.class, e.cell, size)[:0]
+	b = append(b, rec.Kind...)
+	b = append(b, rec.ID...)
+	b = append(b, rec.State...)
+	b = append(b, rec.Subject...)
+	_ = append(b, rec.Data...)
+	e.attempts = int64(rec.Attempts)
 	e.created = rec.CreatedAt.UnixMicro()
 	e.updated = rec.UpdatedAt.UnixMicro()
 	e.expires = rec.ExpiresAt.UnixMicro()
 }
 
-func (e *memEntry) record() *Record {
-	return &Record{
-		Kind:      e.key.kind,
-		ID:        e.key.id,
-		State:     e.state,
-		Version:   e.version,
-		Subject:   e.subject,
-		Attempts:  e.attempts,
-		CreatedAt: time.UnixMicro(e.created).UTC(),
-		UpdatedAt: time.UnixMicro(e.updated).UTC(),
-		ExpiresAt: time.UnixMicro(e.expires).UTC(),
-		Data:      cloneBytes(e.data),
+// remove frees slot i and its cell.
+func (sh *memShard) remove(i uint32) {
+	e := &sh.slots[i]
+	if first := sh.index[e.hash]; first == i {
+		if e.next == noSlot {
+			delete(sh.index, e.hash)
+		} else {
+			sh.index[e.hash] = e.next
+		}
+	} else {
+		prev := first
+		for sh.slots[prev].next != i {
+			prev = sh.slots[prev].next
+		}
+		sh.slots[prev].next = e.next
 	}
+	sh.arena.free(e.class, e.cell)
+	*e = memSlot{}
+	sh.freeSlots = append(sh.freeSlots, i)
 }
 
-func cloneBytes(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return append(make([]byte, 0, len(b)), b...)
+// size is how many bytes e's cell holds.
+func (e *memSlot) size() int {
+	return int(e.kindLen + e.idLen + e.stateLen + e.subjLen + e.dataLen)
+}
+
+// fields sets rec's Version, Attempts and times from e.
+func (e *memSlot) fields(rec *Record) {
+	rec.Version = e.version
+	rec.Attempts = int(e.attempts)
+	rec.CreatedAt = time.UnixMicro(e.created).UTC()
+	rec.UpdatedAt = time.UnixMicro(e.updated).UTC()
+	rec.ExpiresAt = time.UnixMicro(e.expires).UTC()
 }
 
 func notFound(op, kind, id string) error {

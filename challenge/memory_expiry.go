@@ -18,26 +18,29 @@ func expiryBucket(at int64) int64 {
 	return b
 }
 
-// expiryWheel indexes entries by the second their retention ends. An entry
-// may sit in several buckets after its expiry moved, or after it was
-// deleted; whoever pops it checks whether it is still due.
+// expiryWheel indexes a shard's slots by the second their records'
+// retention ends. A slot may sit in several buckets after its record's
+// expiry moved, or after the record was deleted and the slot reused;
+// whoever pops it checks whether the record in it is past retention. Its
+// entries are slot numbers, so the collector has nothing to follow in
+// them.
 type expiryWheel struct {
-	buckets map[int64][]*memEntry
+	buckets map[int64][]uint32
 	due     bucketHeap // the keys of buckets, earliest first
 }
 
-func (w *expiryWheel) add(purgeAt int64, e *memEntry) {
+func (w *expiryWheel) add(purgeAt int64, slot uint32) {
 	b := expiryBucket(purgeAt)
 	list, ok := w.buckets[b]
 	if !ok {
 		heap.Push(&w.due, b)
 	}
-	w.buckets[b] = append(list, e)
+	w.buckets[b] = append(list, slot)
 }
 
-// popDue hands each entry of every bucket due at now to fn, examining at
+// popDue hands each slot of every bucket due at now to fn, examining at
 // most limit entries (no limit if limit < 0).
-func (w *expiryWheel) popDue(now int64, limit int, fn func(*memEntry)) {
+func (w *expiryWheel) popDue(now int64, limit int, fn func(slot uint32)) {
 	for limit != 0 && len(w.due) > 0 {
 		b := w.due[0]
 		if b*expiryBucketWidth > now {
@@ -46,11 +49,10 @@ func (w *expiryWheel) popDue(now int64, limit int, fn func(*memEntry)) {
 		list := w.buckets[b]
 		for len(list) > 0 && limit != 0 {
 			last := len(list) - 1
-			e := list[last]
-			list[last] = nil
+			slot := list[last]
 			list = list[:last]
 			limit--
-			fn(e)
+			fn(slot)
 		}
 		if len(list) > 0 {
 			w.buckets[b] = list

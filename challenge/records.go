@@ -50,6 +50,27 @@ func (r *Records) Get(ctx context.Context, id string) (*Record, error) {
 	return rec, nil
 }
 
+// View calls fn with the record id as the store lends it (see [Viewer]),
+// for a caller that only reads it, as one that decodes its Data does:
+// without the copy Get makes. rec is valid only while fn runs: fn must not
+// change it or keep it, or rec.Data, or a slice of it; nor may fn use the
+// store. View returns fn's error as it is, or Get's errors without calling
+// fn.
+func (r *Records) View(ctx context.Context, id string, fn func(rec *Record) error) error {
+	if id == "" || len(id) > MaxIDLength {
+		return fmt.Errorf("challenge: %s: id of %d bytes: %w", r.kind, len(id), ErrNotFound)
+	}
+	lent := false
+	err := View(ctx, r.store, r.kind, id, func(rec *Record) error {
+		lent = true
+		return fn(rec)
+	})
+	if err != nil && !lent {
+		return readError(err)
+	}
+	return err
+}
+
 // Put stores data as the record id, about subject: it creates the record,
 // or replaces its data and subject whole.
 func (r *Records) Put(ctx context.Context, id, subject string, data []byte) error {

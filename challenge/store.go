@@ -14,6 +14,8 @@ import "context"
 //     zero ExpiresAt never expires.
 //   - Records handed in and out are the caller's: the store copies what it
 //     keeps and what it returns, so changing them cannot change the store.
+//     The one exception is the record a [Viewer] lends to a function for
+//     the length of one call.
 //   - Times round-trip with at least microsecond precision and come back in
 //     UTC.
 //   - A method called with a done context returns an error that wraps the
@@ -58,4 +60,38 @@ type Store interface {
 // probes can heal without traffic.)
 type Pinger interface {
 	Ping(ctx context.Context) error
+}
+
+// Viewer is what a [Store] may implement besides the contract, for reads
+// that only look at a record, such as decoding its Data: View calls fn
+// with the visible record with this kind and ID without copying it for
+// the caller, and returns fn's error as it is. Where Get would return an
+// error (ErrNotFound for no visible record, a context's error, a failure
+// of the backend), View returns that error, the same way wrapped, and does
+// not call fn.
+//
+// rec belongs to the store and is lent to fn for the call: fn must not
+// change rec or rec.Data, nor keep rec, rec.Data or a slice of it after it
+// returns (it copies what it needs, as decoding does; the strings in rec
+// are its to keep). A later write may reuse those bytes. fn must not call
+// the store: a store may hold a lock while fn runs.
+//
+// Every Viewer must pass challenge/storetest.Run's View cases as well. Call
+// [View], which falls back on Get for a store that does not implement it.
+type Viewer interface {
+	View(ctx context.Context, kind, id string, fn func(rec *Record) error) error
+}
+
+// View calls fn with the visible record of store with this kind and ID, as
+// [Viewer.View] does: without a copy if store implements Viewer, else with
+// the copy Get returns. fn must keep to Viewer's rules either way.
+func View(ctx context.Context, store Store, kind, id string, fn func(rec *Record) error) error {
+	if v, ok := store.(Viewer); ok {
+		return v.View(ctx, kind, id, fn)
+	}
+	rec, err := store.Get(ctx, kind, id)
+	if err != nil {
+		return err
+	}
+	return fn(rec)
 }

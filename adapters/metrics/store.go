@@ -10,13 +10,15 @@ import (
 
 // Store wraps next so that each operation's latency and failures are
 // counted under backend (the program's name for it, as "memory", "redis"
-// or "postgres") and the operation ("create", "get", "update", "delete").
+// or "postgres") and the operation ("create", "get", "view", "update",
+// "delete").
 // A failure is any error but the contract's answers (ErrNotFound,
 // ErrConflict, ErrAlreadyExists, ErrInvalidRecord). The wrapper returns
 // what next returns, unchanged, and is safe for concurrent use as next is.
 // It implements [challenge.Pinger] too, counted as "ping": it pings next
 // if next is a Pinger, and is always ready otherwise, as the interface
-// takes a Store that is not.
+// takes a Store that is not; and [challenge.Viewer], whose calls go to
+// next's View, or its Get if next has no View (through challenge.View).
 func (m *Metrics) Store(backend string, next challenge.Store) challenge.Store {
 	return &store{m: m, backend: orNone(backend), next: next}
 }
@@ -30,6 +32,7 @@ type store struct {
 var (
 	_ challenge.Store  = (*store)(nil)
 	_ challenge.Pinger = (*store)(nil)
+	_ challenge.Viewer = (*store)(nil)
 )
 
 // Ping implements [challenge.Pinger].
@@ -56,6 +59,22 @@ func (s *store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 	rec, err := s.next.Get(ctx, kind, id)
 	s.done("get", start, err)
 	return rec, err
+}
+
+// View implements [challenge.Viewer]. Its latency is the read's, up to
+// the call of fn, and an error of fn's is not a failure of the store.
+func (s *store) View(ctx context.Context, kind, id string, fn func(rec *challenge.Record) error) error {
+	start := s.m.clock.Now()
+	called := false
+	err := challenge.View(ctx, s.next, kind, id, func(rec *challenge.Record) error {
+		called = true
+		s.done("view", start, nil)
+		return fn(rec)
+	})
+	if !called {
+		s.done("view", start, err)
+	}
+	return err
 }
 
 func (s *store) Update(ctx context.Context, rec *challenge.Record) error {

@@ -77,6 +77,9 @@ func TestATableThatDisappears(t *testing.T) {
 		if _, err := s.Get(ctx, "k", "a"); !errors.Is(err, challenge.ErrUnavailable) {
 			t.Errorf("Get with the schema gone: %v", err)
 		}
+		if err := s.View(ctx, "k", "a", func(*challenge.Record) error { return nil }); !errors.Is(err, challenge.ErrUnavailable) || !strings.Contains(err.Error(), "run pgstore.Migrate") {
+			t.Errorf("View with the schema gone: %v; want ErrUnavailable naming the remedy", err)
+		}
 		migrated(t, pool)
 		if err := s.Create(ctx, rec("b")); err != nil {
 			t.Fatalf("Create after Migrate: %v", err)
@@ -93,6 +96,13 @@ func TestATableThatDisappears(t *testing.T) {
 		dropSchema(t, pool)
 		if _, err := s.Get(ctx, "k", "a"); !errors.Is(err, challenge.ErrNotFound) {
 			t.Fatalf("Get after the table was dropped: %v; want ErrNotFound from the recreated table", err)
+		}
+		if err := s.Create(ctx, rec("a")); err != nil {
+			t.Fatalf("Create: %v", err)
+		}
+		dropSchema(t, pool)
+		if err := s.View(ctx, "k", "a", func(*challenge.Record) error { return nil }); !errors.Is(err, challenge.ErrNotFound) {
+			t.Fatalf("View after the table was dropped: %v; want ErrNotFound from the recreated table", err)
 		}
 		if err := s.Create(ctx, rec("a")); err != nil {
 			t.Fatalf("Create: %v", err)

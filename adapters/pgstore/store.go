@@ -23,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/challengekit/challengekit/challenge"
 )
@@ -69,9 +70,23 @@ type Store struct {
 	db        DB
 	clock     challenge.Clock
 	retention time.Duration
+	// query is the DB given to New if it can run a query whose rows stay
+	// open (a pool, a connection, a transaction), for View; nil otherwise.
+	query    querier
+	raw      DB   // the DB given to New, which Migrate runs on
+	recreate bool // Options.RecreateSchema
 }
 
-var _ challenge.Store = (*Store)(nil)
+// querier is what View needs of a DB beyond QueryRow: rows it reads the
+// driver's buffer from before they are closed.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+var (
+	_ challenge.Store  = (*Store)(nil)
+	_ challenge.Viewer = (*Store)(nil)
+)
 
 // New returns a Store over db (usually a *pgxpool.Pool), whose schema
 // Migrate has created.
@@ -88,10 +103,12 @@ func New(db DB, opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
 	}
+	s := &Store{db: db, clock: opts.Clock, retention: opts.Retention, raw: db, recreate: opts.RecreateSchema}
+	s.query, _ = db.(querier)
 	if opts.RecreateSchema {
-		db = remigrating{db: db}
+		s.db = remigrating{db: db}
 	}
-	return &Store{db: db, clock: opts.Clock, retention: opts.Retention}, nil
+	return s, nil
 }
 
 const visible = `(purge_at IS NULL OR purge_at > $3)`
@@ -193,6 +210,71 @@ func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 		rec.Data = nil
 	}
 	return rec, nil
+}
+
+// View implements [challenge.Viewer]. With a DB that has Query (as a
+// *pgxpool.Pool does), rec.Data is the driver's own buffer, lent without a
+// copy, and the connection is held while fn runs; with any other DB, View
+// lends the record Get returns.
+func (s *Store) View(ctx context.Context, kind, id string, fn func(rec *challenge.Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: view: %w", err)
+	}
+	if s.query == nil {
+		rec, err := s.Get(ctx, kind, id)
+		if err != nil {
+			return err
+		}
+		return fn(rec)
+	}
+	called, err := s.view(ctx, kind, id, fn)
+	if !called && s.recreate && missingSchema(err) {
+		if merr := Migrate(ctx, s.raw); merr != nil {
+			return fmt.Errorf("pgstore: view %s/%s: %w", kind, id, errors.Join(err, merr))
+		}
+		called, err = s.view(ctx, kind, id, fn)
+	}
+	switch {
+	case called || err == nil:
+		return err
+	case errors.Is(err, pgx.ErrNoRows):
+		return fmt.Errorf("pgstore: view %s/%s: %w", kind, id, challenge.ErrNotFound)
+	}
+	return fmt.Errorf("pgstore: view %s/%s: %w", kind, id, classify(err))
+}
+
+// view reads the record and calls fn with it while its row is open. It
+// returns whether it called fn, and fn's error or its own (pgx.ErrNoRows
+// for no visible record).
+func (s *Store) view(ctx context.Context, kind, id string, fn func(rec *challenge.Record) error) (bool, error) {
+	rows, err := s.query.Query(ctx, getSQL, kind, id, s.clock.Now())
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return false, err
+		}
+		return false, pgx.ErrNoRows
+	}
+	rec := &challenge.Record{Kind: kind, ID: id}
+	var state string
+	var version int64
+	var expires *time.Time
+	var data pgtype.DriverBytes // valid until rows.Close
+	if err := rows.Scan(&state, &version, &rec.Subject, &rec.Attempts, &rec.CreatedAt, &rec.UpdatedAt, &expires, &data); err != nil {
+		return false, err
+	}
+	rec.State, rec.Version = challenge.State(state), uint64(version)
+	rec.CreatedAt, rec.UpdatedAt = rec.CreatedAt.UTC(), rec.UpdatedAt.UTC()
+	if expires != nil {
+		rec.ExpiresAt = expires.UTC()
+	}
+	if len(data) > 0 {
+		rec.Data = data[:len(data):len(data)]
+	}
+	return true, fn(rec)
 }
 
 // Update implements [challenge.Store.Update]. One statement both attempts

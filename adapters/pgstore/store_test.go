@@ -36,6 +36,21 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// queryRowOnly hides a pool's Query: View then lends the record Get reads.
+type queryRowOnly struct{ pgstore.DB }
+
+func TestConformanceThroughADBWithoutQuery(t *testing.T) {
+	pool := servicetest.Postgres(t)
+	migrated(t, pool)
+	storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+		s, err := pgstore.New(queryRowOnly{pool}, pgstore.Options{Clock: cfg.Clock, Retention: cfg.Retention})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestMigrateIsSafeToRunConcurrently(t *testing.T) {
 	pool := servicetest.Postgres(t)
 	var wg sync.WaitGroup
@@ -118,6 +133,7 @@ func TestEveryOperationIsOneStatement(t *testing.T) {
 	check("Create", s.Create(ctx, rec))
 	_, err := s.Get(ctx, "pgstore_test", id)
 	check("Get", err)
+	check("View", s.View(ctx, "pgstore_test", id, func(*challenge.Record) error { return nil }))
 	check("Update", s.Update(ctx, rec))
 	stale := *rec
 	stale.Version = 1

@@ -20,7 +20,7 @@ func TestRecordFormat(t *testing.T) {
 		Encode: func(r challenge.Record) []byte { return encode(&r) },
 		Decode: func(b []byte) (challenge.Record, error) {
 			var r challenge.Record
-			err := decode(string(b), &r)
+			err := DecodeForTest(string(b), &r)
 			return r, err
 		},
 		Golden: []challenge.Record{{State: "redirected", Subject: "p-alice", Attempts: 1,

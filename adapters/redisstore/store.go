@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -58,7 +59,10 @@ type Store struct {
 	retention int64 // microseconds
 }
 
-var _ challenge.Store = (*Store)(nil)
+var (
+	_ challenge.Store  = (*Store)(nil)
+	_ challenge.Viewer = (*Store)(nil)
+)
 
 // New returns a Store over client. It does no I/O; call Load to have the
 // scripts cached before the first write.
@@ -185,29 +189,81 @@ func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("redisstore: get: %w", err)
 	}
-	vals, err := s.client.HMGet(ctx, s.key(kind, id), "v", "p", "r").Result()
+	rec := &challenge.Record{Kind: kind, ID: id}
+	data, err := s.read(ctx, rec)
 	if err != nil {
-		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, classify(err))
+		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, err)
+	}
+	if data != "" {
+		rec.Data = []byte(data)
+	}
+	return rec, nil
+}
+
+// View implements [challenge.Viewer]: rec.Data is copied into a buffer
+// that View takes from a pool and puts back when fn returns, rather than
+// into a slice of its own.
+func (s *Store) View(ctx context.Context, kind, id string, fn func(rec *challenge.Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: view: %w", err)
+	}
+	v := viewPool.Get().(*view)
+	defer v.release()
+	v.rec = challenge.Record{Kind: kind, ID: id}
+	data, err := s.read(ctx, &v.rec)
+	if err != nil {
+		return fmt.Errorf("redisstore: view %s/%s: %w", kind, id, err)
+	}
+	if data != "" {
+		v.buf = append(v.buf[:0], data...)
+		v.rec.Data = v.buf[:len(data):len(data)]
+	}
+	return fn(&v.rec)
+}
+
+// view is what View lends: a record, and the buffer its Data is in.
+type view struct {
+	rec challenge.Record
+	buf []byte
+}
+
+// maxPooledView is the largest buffer View puts back in its pool: a rare
+// big record does not stay in memory for every later small one.
+const maxPooledView = 64 << 10
+
+var viewPool = sync.Pool{New: func() any { return new(view) }}
+
+func (v *view) release() {
+	v.rec = challenge.Record{}
+	if cap(v.buf) <= maxPooledView {
+		viewPool.Put(v)
+	}
+}
+
+// read fills rec, whose Kind and ID are set, with the visible record's
+// fields but Data, and returns the encoded Data. Its errors name no
+// operation.
+func (s *Store) read(ctx context.Context, rec *challenge.Record) (string, error) {
+	vals, err := s.client.HMGet(ctx, s.key(rec.Kind, rec.ID), "v", "p", "r").Result()
+	if err != nil {
+		return "", classify(err)
 	}
 	vs, ok1 := vals[0].(string)
 	ps, ok2 := vals[1].(string)
 	rs, ok3 := vals[2].(string)
 	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, challenge.ErrNotFound)
+		return "", challenge.ErrNotFound
 	}
 	version, err1 := strconv.ParseUint(vs, 10, 64)
 	purgeAt, err2 := strconv.ParseInt(ps, 10, 64)
 	if err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("redisstore: get %s/%s: %w: bad version or purge time", kind, id, errCorrupt)
+		return "", fmt.Errorf("%w: bad version or purge time", errCorrupt)
 	}
 	if !s.visible(purgeAt, s.clock.Now().UnixMicro()) {
-		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, challenge.ErrNotFound)
+		return "", challenge.ErrNotFound
 	}
-	rec := &challenge.Record{Kind: kind, ID: id, Version: version}
-	if err := decode(rs, rec); err != nil {
-		return nil, fmt.Errorf("redisstore: get %s/%s: %w", kind, id, err)
-	}
-	return rec, nil
+	rec.Version = version
+	return decode(rs, rec)
 }
 
 // Update implements [challenge.Store.Update].

@@ -13,12 +13,13 @@ import (
 )
 
 // Store is a [challenge.Store] whose calls each make a span: "store.create",
-// "store.get", "store.update" and "store.delete", children of the span in
+// "store.get", "store.view", "store.update" and "store.delete", children of the span in
 // the call's context (the engine's operation), with the kind of record
 // and the backend as attributes. It implements [challenge.Pinger] too
 // ("store.ping"): it pings the wrapped store if that is a Pinger, and is
-// always ready otherwise, as the interface takes a Store that is not. It
-// is safe for concurrent use if the store it wraps is.
+// always ready otherwise, as the interface takes a Store that is not; and
+// [challenge.Viewer], whose calls go to the wrapped store's View, or its
+// Get if it has no View (through challenge.View). It is safe for concurrent use if the store it wraps is.
 type Store struct {
 	next    challenge.Store
 	tracer  trace.Tracer
@@ -28,6 +29,7 @@ type Store struct {
 var (
 	_ challenge.Store  = (*Store)(nil)
 	_ challenge.Pinger = (*Store)(nil)
+	_ challenge.Viewer = (*Store)(nil)
 )
 
 // Ping implements [challenge.Pinger], in a span "store.ping".
@@ -84,6 +86,22 @@ func (s *Store) Get(ctx context.Context, kind, id string) (*challenge.Record, er
 	rec, err := s.next.Get(ctx, kind, id)
 	end(span, err)
 	return rec, err
+}
+
+// View reads a record from the wrapped store and lends it to fn, in a
+// span "store.view" that ends when fn is called: the read's, not fn's.
+func (s *Store) View(ctx context.Context, kind, id string, fn func(rec *challenge.Record) error) error {
+	spanCtx, span := s.start(ctx, "view", kind)
+	called := false
+	err := challenge.View(spanCtx, s.next, kind, id, func(rec *challenge.Record) error {
+		called = true
+		end(span, nil)
+		return fn(rec)
+	})
+	if !called {
+		end(span, err)
+	}
+	return err
 }
 
 // Update updates rec in the wrapped store, in a span "store.update".

@@ -45,9 +45,11 @@ const Kind = "storetest"
 const Racers = 64
 
 // Run runs every conformance case against stores built by newStore, each
-// as a subtest.
+// as a subtest; the View cases go through challenge.View, so they hold a
+// store that implements [challenge.Viewer] to its rules, and check the
+// fallback on Get for one that does not.
 func Run(t *testing.T, newStore NewStore) {
-	for _, c := range cases {
+	for _, c := range append(cases[:len(cases):len(cases)], viewCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			clock := challengetest.NewClock()
 			s := newStore(t, Config{Clock: clock, Retention: Retention})

@@ -19,6 +19,30 @@ type naiveStore struct {
 	bug     string
 	mu      sync.Mutex
 	records map[[2]string]*challenge.Record
+	viewed  map[[2]string]*challenge.Record // for the bug "view-caches"
+}
+
+// viewing is a naiveStore that also implements challenge.Viewer.
+type viewing struct{ *naiveStore }
+
+// View lends the stored record itself: Update replaces it, never changes it.
+func (s viewing) View(ctx context.Context, kind, id string, fn func(*challenge.Record) error) error {
+	if err := s.checkCtx(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	r, ok := s.lookup(kind, id)
+	if s.bug == "view-caches" {
+		if c, cached := s.viewed[[2]string{kind, id}]; cached && ok {
+			r = c
+		}
+		s.viewed[[2]string{kind, id}] = r
+	}
+	s.mu.Unlock()
+	if !ok {
+		return challenge.ErrNotFound
+	}
+	return fn(r)
 }
 
 func (s *naiveStore) copyOf(r *challenge.Record) *challenge.Record {
@@ -121,12 +145,25 @@ func (s *naiveStore) Delete(ctx context.Context, kind, id string) error {
 
 func naive(bug string) storetest.NewStore {
 	return func(t *testing.T, cfg storetest.Config) challenge.Store {
-		return &naiveStore{cfg: cfg, bug: bug, records: map[[2]string]*challenge.Record{}}
+		return viewing{&naiveStore{cfg: cfg, bug: bug, records: map[[2]string]*challenge.Record{}, viewed: map[[2]string]*challenge.Record{}}}
+	}
+}
+
+// withoutView hides the View of the store newStore builds.
+func withoutView(newStore storetest.NewStore) storetest.NewStore {
+	return func(t *testing.T, cfg storetest.Config) challenge.Store {
+		return newStore(t, cfg).(viewing).naiveStore
 	}
 }
 
 func TestSuitePassesASimpleCorrectStore(t *testing.T) {
 	storetest.Run(t, naive(""))
+}
+
+// A store without View passes the View cases through challenge.View's
+// fallback on Get.
+func TestSuitePassesAStoreWithoutView(t *testing.T) {
+	storetest.Run(t, withoutView(naive("")))
 }
 
 // TestSuiteCatchesBrokenStores runs the suite, in a child process, against
@@ -145,7 +182,9 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{Name: "shares-memory", MustFail: []string{"Records handed out are copies", "Records handed in are copied"}},
 		{Name: "no-retention", MustFail: []string{"An expired record stays readable and writable through the retention window"}},
 		{Name: "never-expires", MustFail: []string{"A record past its retention window is gone"}},
-		{Name: "ignores-context", MustFail: []string{"A done context makes every method fail and change nothing"}},
+		{Name: "ignores-context", MustFail: []string{"A done context makes every method fail and change nothing",
+			"View with a done context fails with its error and does not call fn"}},
+		{Name: "view-caches", MustFail: []string{"View after an Update sees the new record, and what fn copied stays as it was"}},
 		{Name: "keeps-zone", MustFail: []string{"Times come back in UTC with microsecond precision"}},
 	})
 }

@@ -1,0 +1,68 @@
+package metrics_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/storetest"
+)
+
+// The measured store keeps the Store contract, View included, whether the
+// store it wraps has a View of its own or not.
+func TestTheMeasuredStorePassesTheConformanceSuite(t *testing.T) {
+	for name, hide := range map[string]bool{"with View": false, "without View": true} {
+		t.Run(name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+				m, _, _ := newMetrics(t)
+				mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.Clock, Retention: cfg.Retention})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var next challenge.Store = mem
+				if hide {
+					next = struct{ challenge.Store }{mem}
+				}
+				return m.Store("memory", next)
+			})
+		})
+	}
+}
+
+// TestAViewIsTimedAndAnErrorOfItsFunctionIsNoFailure: a View is timed as
+// "view"; a record that does not decode is the caller's error, not the
+// store's, while a backend that fails the read is counted.
+func TestAViewIsTimedAndAnErrorOfItsFunctionIsNoFailure(t *testing.T) {
+	m, reg, _ := newMetrics(t)
+	ctx := context.Background()
+	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	s := m.Store("memory", mem).(challenge.Viewer)
+	if err := mem.Create(ctx, &challenge.Record{Kind: "k", ID: "a", State: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	bad := errors.New("undecodable")
+	if err := s.View(ctx, "k", "a", func(*challenge.Record) error { return bad }); err != bad {
+		t.Fatalf("View = %v; want fn's error as it is", err)
+	}
+	if err := s.View(ctx, "k", "missing", func(*challenge.Record) error { return nil }); !errors.Is(err, challenge.ErrNotFound) {
+		t.Fatalf("View(missing) = %v", err)
+	}
+	if n, _ := histogram(t, reg, "challengekit_store_operation_duration_seconds", "backend=memory,op=view"); n != 2 {
+		t.Errorf("view timed %d times; want 2", n)
+	}
+	if n := series(t, reg, "challengekit_store_errors_total"); n != 0 {
+		t.Errorf("fn's error or a missing record counted as %d series of errors", n)
+	}
+	down := errors.New("connection refused")
+	failing := m.Store("redis", &fakeStore{getFn: func(context.Context, string, string) (*challenge.Record, error) {
+		return nil, fmt.Errorf("redisstore: get: %w: %w", challenge.ErrUnavailable, down)
+	}}).(challenge.Viewer)
+	if err := failing.View(ctx, "k", "a", func(*challenge.Record) error { return nil }); !errors.Is(err, down) {
+		t.Fatalf("the wrapper changed the error: %v", err)
+	}
+	if got := counter(t, reg, "challengekit_store_errors_total", "backend=redis,op=view"); got != 1 {
+		t.Errorf("redis view errors = %v; want 1", got)
+	}
+}

@@ -1,0 +1,65 @@
+package tracing_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/challengekit/challengekit/adapters/tracing"
+	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/storetest"
+)
+
+// The traced store keeps the Store contract, View included, whether the
+// store it wraps has a View of its own or not.
+func TestTheTracedStorePassesTheConformanceSuite(t *testing.T) {
+	tp := sdktrace.NewTracerProvider()
+	for name, hide := range map[string]bool{"with View": false, "without View": true} {
+		t.Run(name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+				mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.Clock, Retention: cfg.Retention})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var next challenge.Store = mem
+				if hide {
+					next = struct{ challenge.Store }{mem}
+				}
+				return tracing.New(tp).Store(next, "memory")
+			})
+		})
+	}
+}
+
+// TestAViewIsOneSpanOfTheRead: the span ends when the record is lent, and
+// an error of the caller's function is not the store's.
+func TestAViewIsOneSpanOfTheRead(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	s := tracing.New(tp).Store(mem, "memory")
+	ctx := context.Background()
+	if err := s.Create(ctx, &challenge.Record{Kind: "k", ID: "a", State: "s", Data: []byte("d")}); err != nil {
+		t.Fatal(err)
+	}
+	exp.Reset()
+	bad := errors.New("undecodable")
+	if err := s.View(ctx, "k", "a", func(*challenge.Record) error { return bad }); err != bad {
+		t.Fatalf("View = %v; want fn's error as it is", err)
+	}
+	if err := s.View(ctx, "k", "missing", func(*challenge.Record) error { return nil }); !errors.Is(err, challenge.ErrNotFound) {
+		t.Fatalf("View(missing) = %v", err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 2 || spans[0].Name != "store.view" || spans[1].Name != "store.view" {
+		t.Fatalf("spans %v; want two store.view", spans)
+	}
+	if spans[0].Status.Code == codes.Error || len(spans[0].Attributes) == 0 {
+		t.Errorf("the span of a read that worked: status %v, attributes %v", spans[0].Status, spans[0].Attributes)
+	}
+	wantAttrs(t, spans[1], map[string]any{"error.type": "not_found"})
+}
