@@ -155,15 +155,21 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Challenge, er
 // the bank's view. It returns challenge.ErrNotFound for an unknown ID and
 // challenge.ErrExpired for an expired challenge.
 func (s *Service) Get(ctx context.Context, id string) (*Challenge, error) {
-	rec, err := s.engine.Get(ctx, id)
+	var c *Challenge
+	// A read that only decodes: the record is lent, not copied. The view
+	// keeps none of its bytes (decoding copies the strings it reads).
+	err := s.engine.View(ctx, id, func(rec *challenge.Record) error {
+		p, err := decodePayload(rec.Data)
+		if err != nil {
+			return fmt.Errorf("psd2: get %s: %w", id, err)
+		}
+		c = s.view(rec, &p)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	p, err := decodePayload(rec.Data)
-	if err != nil {
-		return nil, fmt.Errorf("psd2: get %s: %w", id, err)
-	}
-	return s.view(rec, &p), nil
+	return c, nil
 }
 
 // GetForPartner returns the challenge with this ID if it belongs to

@@ -101,23 +101,32 @@ func (s *Service) Catalog(ctx context.Context, businessID string) (*Catalog, err
 // Every call reads the record (so a catalog stored by another server is
 // seen at once), but decodes it only when its bytes differ from those the
 // cached catalog was decoded from.
+//
+// The record is lent, not copied (challenge.Records.View): the bytes are
+// compared with the cached ones, and copied only to decode a catalog
+// that changed, which the cache then keeps.
 func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, error) {
-	rec, err := s.catalogs.Get(ctx, businessID)
+	var cat *Catalog
+	err := s.catalogs.View(ctx, businessID, func(rec *challenge.Record) error {
+		if cat = s.decoded.get(businessID, rec.Data); cat != nil {
+			return nil
+		}
+		raw := bytes.Clone(rec.Data)
+		c, err := decodeCatalog(raw)
+		if err != nil {
+			return fmt.Errorf("questions: corrupt catalog of %q: %w", businessID, err)
+		}
+		s.decoded.put(businessID, raw, &c)
+		cat = &c
+		return nil
+	})
 	if errors.Is(err, challenge.ErrNotFound) {
 		return nil, fmt.Errorf("%w: %.64q", ErrUnknownBusiness, businessID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if c := s.decoded.get(businessID, rec.Data); c != nil {
-		return c, nil
-	}
-	c, err := decodeCatalog(rec.Data)
-	if err != nil {
-		return nil, fmt.Errorf("questions: corrupt catalog of %q: %w", businessID, err)
-	}
-	s.decoded.put(businessID, rec.Data, &c)
-	return &c, nil
+	return cat, nil
 }
 
 // maxDecodedCatalogs bounds the cache of decoded catalogs; past it, the
