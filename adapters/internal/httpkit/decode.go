@@ -31,7 +31,7 @@ import (
 func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 	switch {
-	case tooLarge(err):
+	case err != nil && tooLarge(err): // tooLarge's target escapes: look only at an error
 		return nil, ErrBodyTooLarge
 	case err != nil:
 		return nil, &challenge.FieldError{Message: "Request body could not be read."}

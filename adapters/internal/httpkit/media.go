@@ -22,8 +22,11 @@ func IsXML(mediaType string) bool { return strings.HasSuffix(mediaType, "xml") }
 // supported; a body without Content-Type is taken as JSON.
 func RequestMediaType(r *http.Request, supported []string) (string, error) {
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	switch {
+	case ct == "":
 		return "application/json", nil
+	case slices.Contains(supported, ct):
+		return ct, nil // the common case, as parsing would give it, without parsing
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || !slices.Contains(supported, mt) {
