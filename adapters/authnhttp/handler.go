@@ -245,34 +245,36 @@ func (h *Handler) agent(r *http.Request, info *clientInfo) (string, error) {
 	return id, nil
 }
 
-func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst any) error {
-	if _, err := httpkit.ResponseMediaType(r, mediaTypes); err != nil {
-		return err
+// read decodes and validates r's body into dst, after checking that the
+// client accepts a media type the answer can be written in, which it
+// returns for write.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst any) (answerType string, err error) {
+	answerType, err = httpkit.ResponseMediaType(r, mediaTypes)
+	if err != nil {
+		return "", err
 	}
 	mt, err := httpkit.RequestMediaType(r, mediaTypes)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := httpkit.DecodeBody(w, r, mt, h.maxBody, dst); err != nil {
-		return err
+		return "", err
 	}
 	if err := h.validate.Struct(dst); err != nil {
-		return httpkit.ValidationError(err)
+		return "", httpkit.ValidationError(err)
 	}
-	return nil
+	return answerType, nil
 }
 
-func (h *Handler) write(w http.ResponseWriter, r *http.Request, resp *authn.Response) error {
-	mt, err := httpkit.ResponseMediaType(r, mediaTypes)
-	if err != nil {
-		return err
-	}
-	return httpkit.WriteAs(w, mt, http.StatusOK, wire(resp))
+// write answers resp in answerType, the media type read chose.
+func (h *Handler) write(w http.ResponseWriter, answerType string, resp *authn.Response) error {
+	return httpkit.WriteAs(w, answerType, http.StatusOK, wire(resp))
 }
 
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
 	var req postRequest
-	if err := h.read(w, r, &req); err != nil {
+	answerType, err := h.read(w, r, &req)
+	if err != nil {
 		if _, authErr := h.agent(r, nil); authErr != nil {
 			return authErr // unauthenticated callers learn nothing about their body
 		}
@@ -300,7 +302,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.write(w, r, resp)
+	return h.write(w, answerType, resp)
 }
 
 func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
@@ -309,7 +311,8 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req putRequest
-	if err := h.read(w, r, &req); err != nil {
+	answerType, err := h.read(w, r, &req)
+	if err != nil {
 		return err
 	}
 	var resp *authn.Response
@@ -332,7 +335,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.write(w, r, resp)
+	return h.write(w, answerType, resp)
 }
 
 // seconds converts timeToLiveInSec to a Duration without wrapping: the
