@@ -8,16 +8,16 @@ import (
 )
 
 // TestPassesTagsAgreesWithTheValidator: read skips the validator for a
-// body whose passesTags says it passes, so passesTags must say so exactly
-// when the validate tags are met; every combination of values on either
+// body whose PassesTags says it passes, so PassesTags must say so exactly
+// when the validate tags are met (see httpkit.TagChecker); every combination of values on either
 // side of each rule is tried.
 func TestPassesTagsAgreesWithTheValidator(t *testing.T) {
 	v := httpkit.NewValidator()
-	check := func(req checked) {
+	check := func(req httpkit.TagChecker) {
 		t.Helper()
 		err := v.Struct(req)
-		if got := req.passesTags(); got != (err == nil) {
-			t.Fatalf("passesTags() = %v, validator: %v, for %+v", got, err, req)
+		if got := req.PassesTags(); got != (err == nil) {
+			t.Fatalf("PassesTags() = %v, validator: %v, for %+v", got, err, req)
 		}
 	}
 	x := strings.Repeat
@@ -38,7 +38,7 @@ func TestPassesTagsAgreesWithTheValidator(t *testing.T) {
 								req := &putRequest{CorrelationID: id, ChallengeOp: op, Nonce: nonce, ChallengeData: d,
 									ChallengeAnswer: answer, ChallengeResult: result, ChallengeResultReason: reason}
 								check(req)
-								if req.passesTags() {
+								if req.PassesTags() {
 									n++
 								}
 							}

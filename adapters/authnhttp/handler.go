@@ -120,20 +120,14 @@ type putRequest struct {
 	ChallengeResultReason string `json:"challengeResultReason" xml:"challengeResultReason" validate:"maxbytes=64"`
 }
 
-// checked is a request body that tells, without the validator's
-// reflection, whether it passes its validate tags. read runs the validator
-// only on a body that does not, to word what is wrong; a test keeps the
-// two in agreement.
-type checked interface {
-	passesTags() bool
-}
-
-func (req *postRequest) passesTags() bool {
+// PassesTags implements httpkit.TagChecker.
+func (req *postRequest) PassesTags() bool {
 	return (req.UserInfo == nil || len(req.UserInfo.UserID) <= 256 && len(req.UserInfo.GroupID) <= 256) &&
 		(req.Context == nil || len(req.Context.IPAddress) <= 64)
 }
 
-func (req *putRequest) passesTags() bool {
+// PassesTags implements httpkit.TagChecker.
+func (req *putRequest) PassesTags() bool {
 	op := req.ChallengeOp
 	if op != "Init" && op != "Validate" && op != "Finalize" {
 		return false
@@ -282,7 +276,7 @@ func (h *Handler) agent(r *http.Request, info *clientInfo) (string, error) {
 // read decodes and validates r's body into dst, after checking that the
 // client accepts a media type the answer can be written in, which it
 // returns for write.
-func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst checked) (answerType string, err error) {
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst httpkit.TagChecker) (answerType string, err error) {
 	answerType, err = httpkit.ResponseMediaType(r, mediaTypes)
 	if err != nil {
 		return "", err
@@ -294,7 +288,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst checked) (ans
 	if err := httpkit.DecodeBody(w, r, mt, h.maxBody, dst); err != nil {
 		return "", err
 	}
-	if dst.passesTags() {
+	if dst.PassesTags() {
 		return answerType, nil
 	}
 	if err := h.validate.Struct(dst); err != nil {

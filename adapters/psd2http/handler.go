@@ -143,6 +143,17 @@ type secondFactorRequest struct {
 	Result string `json:"result" validate:"required,oneof=success failure"`
 }
 
+// PassesTags implements httpkit.TagChecker.
+func (req *createRequest) PassesTags() bool { return req.IBAN != "" && req.TPPName != "" }
+
+// PassesTags implements httpkit.TagChecker.
+func (req *patchRequest) PassesTags() bool { return req.PersonID != "" }
+
+// PassesTags implements httpkit.TagChecker.
+func (req *secondFactorRequest) PassesTags() bool {
+	return req.Result == "success" || req.Result == "failure"
+}
+
 // wireChallenge is the challenge object on the wire.
 type wireChallenge struct {
 	ID          string  `json:"id"`
