@@ -240,7 +240,7 @@ func wire(r *authn.Response) wireResponse {
 	status, code, message := wireStatus(r)
 	out := wireResponse{CorrelationID: r.CorrelationID, Nonce: r.Nonce,
 		StatusInfo:    statusInfo{Code: code, Message: message, Status: status},
-		ChallengeInfo: []challengeInfo{}, Cookies: []keyValue{}, RequestParams: []keyValue{}}
+		ChallengeInfo: make([]challengeInfo, 0, len(r.Challenges)), Cookies: []keyValue{}, RequestParams: []keyValue{}}
 	if r.Factor != "" {
 		out.InitContext = &factorContext{FactorKey: r.Factor, Passive: r.FactorPassive}
 	}
