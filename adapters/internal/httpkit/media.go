@@ -223,9 +223,13 @@ func write(w http.ResponseWriter, mediaType string, status int, v any) error {
 	if err != nil {
 		return fmt.Errorf("httpkit: encoding response: %w", err)
 	}
+	// Header.Set would allocate each value's slice; these two share one
+	// array, each its own slice of capacity 1, so that an Add to one
+	// copies it rather than overwrite the other.
+	values := []string{mediaType, "no-store"}
 	h := w.Header()
-	h.Set("Content-Type", mediaType)
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = values[0:1:1]
+	h["Cache-Control"] = values[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	return nil
