@@ -5,14 +5,12 @@ package totp
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 	"time"
 
@@ -40,12 +38,12 @@ type Options struct {
 }
 
 // Factor is the ChallengeOMATOTP factor, passive. Codes are RFC 6238's
-// with HMAC-SHA-1, as github.com/pquerna/otp makes them. A code is accepted once, across transactions:
-// the last accepted time step of each user is kept in the store with the
-// transaction that claimed it, and only later steps pass, or the same step
-// again for the transaction that claimed it, so that a step re-run after
-// a lost race, or repeated after a lost answer, finds its own claim. It is
-// safe for concurrent use.
+// with HMAC-SHA-1, as github.com/pquerna/otp makes them. A code is
+// accepted once, across transactions: the last accepted time step of each
+// user is kept in the store with the transaction that claimed it, and only
+// later steps pass, or the same step again for the transaction that
+// claimed it, so that a step re-run after a lost race, or repeated after a
+// lost answer, finds its own claim. It is safe for concurrent use.
 type Factor struct {
 	used   *challenge.Records
 	clock  challenge.Clock
@@ -103,13 +101,11 @@ func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn
 	if err != nil {
 		return authn.ValidateResult{}, fmt.Errorf("totp: secret: %w", err)
 	}
-	mac := hmac.New(sha1.New, key)
-	sum := make([]byte, 0, sha1.Size)
 	now := f.clock.Now().Unix() / f.period
 	step, ok := int64(-1), false
 	for s := now - int64(f.skew); s <= now+int64(f.skew); s++ {
 		var digits [8]byte
-		code := generate(mac, sum, s, digits[:f.digits])
+		code := generate(key, s, digits[:f.digits])
 		// Compare every candidate, in constant time, whatever matched before.
 		if subtle.ConstantTimeCompare(code, []byte(req.Answer)) == 1 {
 			step, ok = s, true
@@ -139,15 +135,11 @@ func decodeSecret(secret string) ([]byte, error) {
 	return key, nil
 }
 
-// generate writes the code of time step step into code, whose length is
-// the number of digits (RFC 4226's dynamic truncation), and returns it.
-// mac is keyed with the secret; sum is room for its result.
-func generate(mac hash.Hash, sum []byte, step int64, code []byte) []byte {
-	var counter [8]byte
-	binary.BigEndian.PutUint64(counter[:], uint64(step))
-	mac.Reset()
-	mac.Write(counter[:])
-	sum = mac.Sum(sum[:0])
+// generate writes the code of time step step under key into code, whose
+// length is the number of digits (RFC 4226's dynamic truncation), and
+// returns it.
+func generate(key []byte, step int64, code []byte) []byte {
+	sum := hmacSHA1(key, uint64(step))
 	offset := sum[len(sum)-1] & 0xf
 	value := binary.BigEndian.Uint32(sum[offset:]) & 0x7fffffff
 	for i := len(code) - 1; i >= 0; i-- {
@@ -155,6 +147,32 @@ func generate(mac hash.Hash, sum []byte, step int64, code []byte) []byte {
 		value /= 10
 	}
 	return code
+}
+
+// hmacSHA1 is HMAC-SHA-1 (RFC 2104) of an 8-byte big-endian counter,
+// worked out on the stack: a key serves at most five counters per answer,
+// too few to pay for crypto/hmac's allocations.
+func hmacSHA1(key []byte, counter uint64) [sha1.Size]byte {
+	const block = 64 // SHA-1's block size
+	var k [block]byte
+	if len(key) > block {
+		sum := sha1.Sum(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
+	}
+	var inner [block + 8]byte
+	for i, b := range k {
+		inner[i] = b ^ 0x36
+	}
+	binary.BigEndian.PutUint64(inner[block:], counter)
+	innerSum := sha1.Sum(inner[:])
+	var outer [block + sha1.Size]byte
+	for i, b := range k {
+		outer[i] = b ^ 0x5c
+	}
+	copy(outer[block:], innerSum[:])
+	return sha1.Sum(outer[:])
 }
 
 // claim records step as the user's last accepted one, claimed by
