@@ -72,3 +72,24 @@ func TestPassesTagsAgreesWithTheValidator(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPassesTags holds putRequest's PassesTags to the validator for any
+// values, beyond the combinations above.
+func FuzzPassesTags(f *testing.F) {
+	f.Add("c", "Validate", "n", true, "k", uint8(0), "123456", "", "")
+	f.Add("c", "Finalize", "n", false, "", uint8(0), "", "Success", "r")
+	v := httpkit.NewValidator()
+	f.Fuzz(func(t *testing.T, id, op, nonce string, hasData bool, key string, attrs uint8, answer, result, reason string) {
+		req := &putRequest{CorrelationID: id, ChallengeOp: op, Nonce: nonce, ChallengeAnswer: answer, ChallengeResult: result, ChallengeResultReason: reason}
+		if hasData {
+			req.ChallengeData = &struct {
+				FactorKey        string            `json:"factorKey" xml:"factorKey" validate:"required,maxbytes=64"`
+				FactorAttributes []factorAttribute `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
+			}{key, make([]factorAttribute, attrs%40)}
+		}
+		err := v.Struct(req)
+		if got := req.PassesTags(); got != (err == nil) {
+			t.Fatalf("PassesTags() = %v, validator: %v, for %+v", got, err, req)
+		}
+	})
+}
