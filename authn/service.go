@@ -267,6 +267,9 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 			return nil, fmt.Errorf("authn: registry: %w", err)
 		}
 	}
+	if len(regs) > 0 {
+		p.Factors = make([]string, 0, len(regs))
+	}
 	for _, r := range regs {
 		if _, ok := s.factors[r.FactorKey]; ok && !slices.Contains(p.Factors, r.FactorKey) {
 			p.Factors = append(p.Factors, r.FactorKey)
@@ -280,6 +283,9 @@ func (s *Service) Begin(ctx context.Context, req BeginRequest) (*Response, error
 		return nil, err
 	}
 	resp := s.response(rec.ID, nonce, rec.State, &p, s.remaining(rec))
+	if len(p.Factors) > 0 {
+		resp.Challenges = make([]ChallengeInfo, 0, len(p.Factors))
+	}
 	for _, key := range p.Factors {
 		resp.Challenges = append(resp.Challenges, s.info(key, find(regs, key), nil))
 	}

@@ -137,7 +137,16 @@ func (c *Catalog) Lookup(code string) *Question {
 
 // Active returns the questions users may answer.
 func (c *Catalog) Active() []Question {
-	var out []Question
+	n := 0
+	for i := range c.Questions {
+		if c.Questions[i].IsActive() {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Question, 0, n)
 	for _, q := range c.Questions {
 		if q.IsActive() {
 			out = append(out, q)

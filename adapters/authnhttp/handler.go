@@ -120,6 +120,34 @@ type putRequest struct {
 	ChallengeResultReason string `json:"challengeResultReason" xml:"challengeResultReason" validate:"maxbytes=64"`
 }
 
+// PassesTags implements httpkit.TagChecker.
+func (req *postRequest) PassesTags() bool {
+	return (req.UserInfo == nil || len(req.UserInfo.UserID) <= 256 && len(req.UserInfo.GroupID) <= 256) &&
+		(req.Context == nil || len(req.Context.IPAddress) <= 64)
+}
+
+// PassesTags implements httpkit.TagChecker.
+func (req *putRequest) PassesTags() bool {
+	op := req.ChallengeOp
+	if op != "Init" && op != "Validate" && op != "Finalize" {
+		return false
+	}
+	if d := req.ChallengeData; d != nil && (d.FactorKey == "" || len(d.FactorKey) > 64 || len(d.FactorAttributes) > 32) {
+		return false
+	}
+	switch req.ChallengeResult {
+	case "", "Success", "Error", "Failure":
+	default:
+		return false
+	}
+	return req.CorrelationID != "" && len(req.CorrelationID) <= 128 &&
+		(req.Nonce != "" || op == "Init") && len(req.Nonce) <= 128 &&
+		(req.ChallengeData != nil || op != "Init") &&
+		(req.ChallengeAnswer != "" || op != "Validate") && len(req.ChallengeAnswer) <= 1024 &&
+		(req.ChallengeResult != "" || op != "Finalize") &&
+		len(req.ChallengeResultReason) <= 64
+}
+
 // wireResponse is UpdateAuthnResponse on the wire.
 type wireResponse struct {
 	XMLName       xml.Name   `json:"-" xml:"UpdateAuthnResponse"`
@@ -212,7 +240,7 @@ func wire(r *authn.Response) wireResponse {
 	status, code, message := wireStatus(r)
 	out := wireResponse{CorrelationID: r.CorrelationID, Nonce: r.Nonce,
 		StatusInfo:    statusInfo{Code: code, Message: message, Status: status},
-		ChallengeInfo: []challengeInfo{}, Cookies: []keyValue{}, RequestParams: []keyValue{}}
+		ChallengeInfo: make([]challengeInfo, 0, len(r.Challenges)), Cookies: []keyValue{}, RequestParams: []keyValue{}}
 	if r.Factor != "" {
 		out.InitContext = &factorContext{FactorKey: r.Factor, Passive: r.FactorPassive}
 	}
@@ -245,34 +273,39 @@ func (h *Handler) agent(r *http.Request, info *clientInfo) (string, error) {
 	return id, nil
 }
 
-func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst any) error {
-	if _, err := httpkit.ResponseMediaType(r, mediaTypes); err != nil {
-		return err
+// read decodes and validates r's body into dst, after checking that the
+// client accepts a media type the answer can be written in, which it
+// returns for write.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request, dst httpkit.TagChecker) (answerType string, err error) {
+	answerType, err = httpkit.ResponseMediaType(r, mediaTypes)
+	if err != nil {
+		return "", err
 	}
 	mt, err := httpkit.RequestMediaType(r, mediaTypes)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := httpkit.DecodeBody(w, r, mt, h.maxBody, dst); err != nil {
-		return err
+		return "", err
+	}
+	if dst.PassesTags() {
+		return answerType, nil
 	}
 	if err := h.validate.Struct(dst); err != nil {
-		return httpkit.ValidationError(err)
+		return "", httpkit.ValidationError(err)
 	}
-	return nil
+	return answerType, nil
 }
 
-func (h *Handler) write(w http.ResponseWriter, r *http.Request, resp *authn.Response) error {
-	mt, err := httpkit.ResponseMediaType(r, mediaTypes)
-	if err != nil {
-		return err
-	}
-	return httpkit.WriteAs(w, mt, http.StatusOK, wire(resp))
+// write answers resp in answerType, the media type read chose.
+func (h *Handler) write(w http.ResponseWriter, answerType string, resp *authn.Response) error {
+	return httpkit.WriteAs(w, answerType, http.StatusOK, wire(resp))
 }
 
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
 	var req postRequest
-	if err := h.read(w, r, &req); err != nil {
+	answerType, err := h.read(w, r, &req)
+	if err != nil {
 		if _, authErr := h.agent(r, nil); authErr != nil {
 			return authErr // unauthenticated callers learn nothing about their body
 		}
@@ -300,7 +333,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.write(w, r, resp)
+	return h.write(w, answerType, resp)
 }
 
 func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
@@ -309,7 +342,8 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var req putRequest
-	if err := h.read(w, r, &req); err != nil {
+	answerType, err := h.read(w, r, &req)
+	if err != nil {
 		return err
 	}
 	var resp *authn.Response
@@ -332,7 +366,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.write(w, r, resp)
+	return h.write(w, answerType, resp)
 }
 
 // seconds converts timeToLiveInSec to a Duration without wrapping: the

@@ -55,12 +55,20 @@ type authnEnv struct {
 
 func newAuthnEnv(t testing.TB) *authnEnv {
 	t.Helper()
-	e := &authnEnv{t: t, clock: challengetest.NewClock(), box: &codeBox{}, logs: &challengetest.LogBuffer{}}
+	logs := &challengetest.LogBuffer{}
+	return newAuthnEnvLogging(t, logs, zerolog.New(logs).Level(zerolog.DebugLevel))
+}
+
+// newAuthnEnvLogging builds the environment with its own logger; benchmarks
+// log at info level to a sink that keeps nothing, as a production server
+// would cost.
+func newAuthnEnvLogging(t testing.TB, logs *challengetest.LogBuffer, logger zerolog.Logger) *authnEnv {
+	t.Helper()
+	e := &authnEnv{t: t, clock: challengetest.NewClock(), box: &codeBox{}, logs: logs}
 	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: e.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := zerolog.New(e.logs).Level(zerolog.DebugLevel)
 	totpFactor, _ := totp.New(store, totp.Options{Clock: e.clock})
 	email, _ := otpcode.New(otpcode.EmailKey, e.box, []byte(strings.Repeat("s", 32)), otpcode.Options{Clock: e.clock})
 	pushFactor, _ := push.New(e.box)

@@ -19,7 +19,8 @@ import (
 // baseline of a bare net/http handler that decodes and encodes the same
 // JSON: the ratio of their times is the throughput the library keeps.
 // "patch" is a PATCH the challenge has already answered (the read path);
-// "flow" is create, PATCH and second factor on a fresh challenge.
+// "get" is a partner's GET; "flow" is create, PATCH and second factor on
+// a fresh challenge.
 func BenchmarkPSD2(b *testing.B) {
 	const patchBody = `{"person_id":"p-alice"}`
 	createBody := `{"iban":"` + aliceIBAN + `","tpp_name":"Acme Finance"}`
@@ -49,6 +50,13 @@ func BenchmarkPSD2(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			serve(b, h, "PATCH", "/v1/psd2/challenges/"+id, partner, patchBody, 200)
+		}
+	})
+	b.Run("get", func(b *testing.B) {
+		id := created(serve(b, h, "POST", "/v1/psd2/challenges", bank, createBody, 201))
+		b.ReportAllocs()
+		for b.Loop() {
+			serve(b, h, "GET", "/v1/psd2/challenges/"+id, partner, "", 200)
 		}
 	})
 	b.Run("patch_bare_baseline", func(b *testing.B) {

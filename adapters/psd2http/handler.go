@@ -143,6 +143,17 @@ type secondFactorRequest struct {
 	Result string `json:"result" validate:"required,oneof=success failure"`
 }
 
+// PassesTags implements httpkit.TagChecker.
+func (req *createRequest) PassesTags() bool { return req.IBAN != "" && req.TPPName != "" }
+
+// PassesTags implements httpkit.TagChecker.
+func (req *patchRequest) PassesTags() bool { return req.PersonID != "" }
+
+// PassesTags implements httpkit.TagChecker.
+func (req *secondFactorRequest) PassesTags() bool {
+	return req.Result == "success" || req.Result == "failure"
+}
+
 // wireChallenge is the challenge object on the wire.
 type wireChallenge struct {
 	ID          string  `json:"id"`
@@ -227,9 +238,14 @@ func (h *Handler) secondFactor(w http.ResponseWriter, r *http.Request, _ Caller)
 }
 
 func view(c *psd2.Challenge) wireChallenge {
+	// Both times in one string, each field a part of it: one allocation.
+	var buf [64]byte
+	b := c.CreatedAt.UTC().AppendFormat(buf[:0], time.RFC3339)
+	n := len(b)
+	times := string(c.ExpiresAt.UTC().AppendFormat(b, time.RFC3339))
 	v := wireChallenge{
 		ID: c.ID, Status: string(c.Status), IBAN: c.IBAN, TPPName: c.TPPName, TPPID: c.TPPID, Scope: c.Scope,
-		CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339), ExpiresAt: c.ExpiresAt.UTC().Format(time.RFC3339),
+		CreatedAt: times[:n], ExpiresAt: times[n:],
 	}
 	if c.PersonID != "" {
 		v.PersonID = &c.PersonID

@@ -2,11 +2,15 @@ package questionshttp_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/rs/zerolog"
+
+	"github.com/challengekit/challengekit/adapters/questionshttp"
 	"github.com/challengekit/challengekit/questions"
 )
 
@@ -35,6 +39,36 @@ func BenchmarkAkanaPut(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "PUT/s")
+		})
+	}
+}
+
+// BenchmarkAkanaGet measures the two GETs of the load generator's questions
+// scenario through the handler: the business's catalog, and alice's
+// questions, in JSON with Accept: application/json.
+func BenchmarkAkanaGet(b *testing.B) {
+	e := newAkanaEnvLogging(b, questions.Options{Params: questions.Params{Time: 1, MemoryKiB: 64, Threads: 1, SaltLen: 16, KeyLen: 32}},
+		questionshttp.Options{}, nil, zerolog.New(io.Discard).Level(zerolog.InfoLevel))
+	if r := e.send("PUT", "/api/users/"+akanaAlice+"/challenges", "alice", akanaSample, "Content-Type", "application/json"); r.status != 200 {
+		b.Fatalf("PUT: %d %s", r.status, r.raw)
+	}
+	h := e.srv.Config.Handler
+	for _, tc := range []struct{ name, path string }{
+		{"catalog", "/api/businesses/" + fed + "/challenges"},
+		{"mine", "/api/users/" + akanaAlice + "/challenges"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", tc.path, nil)
+				req.AddCookie(&http.Cookie{Name: "AtmoAuthToken_" + fed, Value: "TokenID=alice-demo"})
+				req.Header.Set("Accept", "application/json")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != 200 {
+					b.Fatalf("GET %s: %d %s", tc.path, rec.Code, rec.Body)
+				}
+			}
 		})
 	}
 }

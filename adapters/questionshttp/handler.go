@@ -197,7 +197,8 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	list := cat.Questions
-	if r.URL.Query().Get("IncludeInactive") != "true" {
+	// Most requests have no query: skip parsing one into a map.
+	if r.URL.RawQuery == "" || r.URL.Query().Get("IncludeInactive") != "true" {
 		list = cat.Active()
 	}
 	return h.write(w, r, http.StatusOK, catalogWire(list, cat.RequiredAnswers))

@@ -84,13 +84,21 @@ func newAkanaEnvWith(t testing.TB, opts questions.Options) *akanaEnv {
 // Logger is the env's).
 func newAkanaEnvFull(t testing.TB, opts questions.Options, hopts questionshttp.Options) *akanaEnv {
 	t.Helper()
-	e := &akanaEnv{t: t, logs: &challengetest.LogBuffer{}}
+	logs := &challengetest.LogBuffer{}
+	return newAkanaEnvLogging(t, opts, hopts, logs, zerolog.New(logs).Level(zerolog.DebugLevel))
+}
+
+// newAkanaEnvLogging is newAkanaEnvFull with its own logger; benchmarks log
+// at info level to a sink that keeps nothing, as a production server would
+// cost.
+func newAkanaEnvLogging(t testing.TB, opts questions.Options, hopts questionshttp.Options, logs *challengetest.LogBuffer, logger zerolog.Logger) *akanaEnv {
+	t.Helper()
+	e := &akanaEnv{t: t, logs: logs}
 	store, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.store = store
-	logger := zerolog.New(e.logs).Level(zerolog.DebugLevel)
 	opts.Engine.Logger = logger
 	svc, err := questions.NewService(store, opts)
 	if err != nil {

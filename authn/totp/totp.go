@@ -5,14 +5,16 @@ package totp
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/subtle"
+	"encoding/base32"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
-	otptotp "github.com/pquerna/otp/totp"
 
 	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/challenge"
@@ -35,18 +37,20 @@ type Options struct {
 	Clock challenge.Clock
 }
 
-// Factor is the ChallengeOMATOTP factor, passive. Codes come from
-// github.com/pquerna/otp. A code is accepted once, across transactions:
-// the last accepted time step of each user is kept in the store with the
-// transaction that claimed it, and only later steps pass, or the same step
-// again for the transaction that claimed it, so that a step re-run after
-// a lost race, or repeated after a lost answer, finds its own claim. It is
-// safe for concurrent use.
+// Factor is the ChallengeOMATOTP factor, passive. Codes are RFC 6238's
+// with HMAC-SHA-1, as github.com/pquerna/otp makes them. A code is
+// accepted once, across transactions: the last accepted time step of each
+// user is kept in the store with the transaction that claimed it, and only
+// later steps pass, or the same step again for the transaction that
+// claimed it, so that a step re-run after a lost race, or repeated after a
+// lost answer, finds its own claim. It is safe for concurrent use.
 type Factor struct {
-	used  *challenge.Records
-	clock challenge.Clock
-	opts  otptotp.ValidateOpts
-	skew  int
+	used   *challenge.Records
+	clock  challenge.Clock
+	period int64 // seconds
+	digits int
+	skew   int
+	prompt string
 }
 
 var _ authn.Factor = (*Factor)(nil)
@@ -72,8 +76,8 @@ func New(store challenge.Store, opts Options) (*Factor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("totp: %w", err)
 	}
-	return &Factor{used: used, clock: opts.Clock, skew: max(opts.Skew, 0), opts: otptotp.ValidateOpts{
-		Period: uint(opts.Period / time.Second), Digits: otp.Digits(opts.Digits), Algorithm: otp.AlgorithmSHA1}}, nil
+	return &Factor{used: used, clock: opts.Clock, period: int64(opts.Period / time.Second), digits: opts.Digits,
+		skew: max(opts.Skew, 0), prompt: fmt.Sprintf("Enter the %d-digit code from your authenticator app", opts.Digits)}, nil
 }
 
 // Key implements [authn.Factor].
@@ -87,24 +91,24 @@ func (f *Factor) Init(_ context.Context, req authn.InitRequest) (authn.InitResul
 	if req.Registration.Secret == "" {
 		return authn.InitResult{}, errors.New("totp: registration has no secret")
 	}
-	return authn.InitResult{Prompts: []authn.KeyValue{{Key: "otp", Value: fmt.Sprintf("Enter the %d-digit code from your authenticator app", f.opts.Digits)}}}, nil
+	return authn.InitResult{Prompts: []authn.KeyValue{{Key: "otp", Value: f.prompt}}}, nil
 }
 
 // Validate implements [authn.Factor]: the code must match one of the
 // accepted steps and be later than the user's last accepted step.
 func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn.ValidateResult, error) {
-	now := f.clock.Now()
-	period := time.Duration(f.opts.Period) * time.Second
+	key, err := decodeSecret(req.Registration.Secret)
+	if err != nil {
+		return authn.ValidateResult{}, fmt.Errorf("totp: secret: %w", err)
+	}
+	now := f.clock.Now().Unix() / f.period
 	step, ok := int64(-1), false
-	for d := -f.skew; d <= f.skew; d++ {
-		t := now.Add(time.Duration(d) * period)
-		code, err := otptotp.GenerateCodeCustom(req.Registration.Secret, t, f.opts)
-		if err != nil {
-			return authn.ValidateResult{}, fmt.Errorf("totp: secret: %w", err)
-		}
+	for s := now - int64(f.skew); s <= now+int64(f.skew); s++ {
+		var digits [8]byte
+		code := generate(key, s, digits[:f.digits])
 		// Compare every candidate, in constant time, whatever matched before.
-		if subtle.ConstantTimeCompare([]byte(code), []byte(req.Answer)) == 1 {
-			step, ok = t.Unix()/int64(f.opts.Period), true
+		if subtle.ConstantTimeCompare(code, []byte(req.Answer)) == 1 {
+			step, ok = s, true
 		}
 	}
 	if !ok {
@@ -115,6 +119,60 @@ func (f *Factor) Validate(ctx context.Context, req authn.ValidateRequest) (authn
 		return authn.ValidateResult{}, err
 	}
 	return authn.ValidateResult{State: req.State, Correct: fresh, Satisfied: fresh}, nil
+}
+
+// decodeSecret decodes a base32 secret as github.com/pquerna/otp does:
+// surrounding space trimmed, padding optional, letters in either case.
+func decodeSecret(secret string) ([]byte, error) {
+	secret = strings.TrimSpace(secret)
+	if n := len(secret) % 8; n != 0 {
+		secret += "========"[n:]
+	}
+	key, err := base32.StdEncoding.DecodeString(strings.ToUpper(secret))
+	if err != nil {
+		return nil, otp.ErrValidateSecretInvalidBase32
+	}
+	return key, nil
+}
+
+// generate writes the code of time step step under key into code, whose
+// length is the number of digits (RFC 4226's dynamic truncation), and
+// returns it.
+func generate(key []byte, step int64, code []byte) []byte {
+	sum := hmacSHA1(key, uint64(step))
+	offset := sum[len(sum)-1] & 0xf
+	value := binary.BigEndian.Uint32(sum[offset:]) & 0x7fffffff
+	for i := len(code) - 1; i >= 0; i-- {
+		code[i] = byte('0' + value%10)
+		value /= 10
+	}
+	return code
+}
+
+// hmacSHA1 is HMAC-SHA-1 (RFC 2104) of an 8-byte big-endian counter,
+// worked out on the stack: a key serves at most five counters per answer,
+// too few to pay for crypto/hmac's allocations.
+func hmacSHA1(key []byte, counter uint64) [sha1.Size]byte {
+	const block = 64 // SHA-1's block size
+	var k [block]byte
+	if len(key) > block {
+		sum := sha1.Sum(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
+	}
+	var inner [block + 8]byte
+	for i, b := range k {
+		inner[i] = b ^ 0x36
+	}
+	binary.BigEndian.PutUint64(inner[block:], counter)
+	innerSum := sha1.Sum(inner[:])
+	var outer [block + sha1.Size]byte
+	for i, b := range k {
+		outer[i] = b ^ 0x5c
+	}
+	copy(outer[block:], innerSum[:])
+	return sha1.Sum(outer[:])
 }
 
 // claim records step as the user's last accepted one, claimed by

@@ -26,12 +26,13 @@ import (
 // (strict by default), XML with encoding/xml after a pass that refuses
 // repeats.
 
-// readBody reads r's whole body, refusing more than maxBytes, an empty
-// body, and invalid UTF-8.
-func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+// readBody reads r's whole body into buf, refusing more than maxBytes, an
+// empty body, and invalid UTF-8.
+func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64, buf *bytes.Buffer) ([]byte, error) {
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, maxBytes))
+	body := buf.Bytes()
 	switch {
-	case tooLarge(err):
+	case err != nil && tooLarge(err): // tooLarge's target escapes: look only at an error
 		return nil, ErrBodyTooLarge
 	case err != nil:
 		return nil, &challenge.FieldError{Message: "Request body could not be read."}
@@ -43,6 +44,18 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, e
 	return body, nil
 }
 
+// bodyBuffers holds the buffers request bodies are read into. A body is
+// garbage once decoded: both decoders copy what they keep (strings,
+// bytes; a custom unmarshaler must copy what it retains, as both
+// packages' contracts say).
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBuffer {
+		bodyBuffers.Put(buf)
+	}
+}
+
 func tooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe)
@@ -50,7 +63,10 @@ func tooLarge(err error) bool {
 
 // DecodeBody decodes r's body into dst as JSON or XML, by mediaType.
 func DecodeBody(w http.ResponseWriter, r *http.Request, mediaType string, maxBytes int64, dst any) error {
-	body, err := readBody(w, r, maxBytes)
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	buf.Reset()
+	body, err := readBody(w, r, maxBytes, buf)
 	if err != nil {
 		return err
 	}

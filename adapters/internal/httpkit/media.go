@@ -22,8 +22,11 @@ func IsXML(mediaType string) bool { return strings.HasSuffix(mediaType, "xml") }
 // supported; a body without Content-Type is taken as JSON.
 func RequestMediaType(r *http.Request, supported []string) (string, error) {
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
+	switch {
+	case ct == "":
 		return "application/json", nil
+	case slices.Contains(supported, ct):
+		return ct, nil // the common case, as parsing would give it, without parsing
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || !slices.Contains(supported, mt) {
@@ -220,9 +223,13 @@ func write(w http.ResponseWriter, mediaType string, status int, v any) error {
 	if err != nil {
 		return fmt.Errorf("httpkit: encoding response: %w", err)
 	}
+	// Header.Set would allocate each value's slice; these two share one
+	// array, each its own slice of capacity 1, so that an Add to one
+	// copies it rather than overwrite the other.
+	values := []string{mediaType, "no-store"}
 	h := w.Header()
-	h.Set("Content-Type", mediaType)
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = values[0:1:1]
+	h["Cache-Control"] = values[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 	return nil

@@ -111,3 +111,22 @@ func BenchmarkResponseMediaType(b *testing.B) {
 		})
 	}
 }
+
+func TestWriteAsSetsItsHeadersApart(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Vary", "Origin")
+	if err := httpkit.WriteAs(rec, "application/xml", 200, &httpkit.MethodError{Allow: "GET"}); err != nil {
+		t.Fatal(err)
+	}
+	h := rec.Header()
+	h.Add("Content-Type", "text/plain") // a middleware adding to one must not touch the other
+	if got := h.Values("Content-Type"); len(got) != 2 || got[0] != "application/xml" || got[1] != "text/plain" {
+		t.Errorf("Content-Type %q", got)
+	}
+	if got := h.Values("Cache-Control"); len(got) != 1 || got[0] != "no-store" {
+		t.Errorf("Cache-Control %q", got)
+	}
+	if got := h.Values("Vary"); len(got) != 2 || got[0] != "Origin" || got[1] != "Accept, Content-Type" {
+		t.Errorf("Vary %q", got)
+	}
+}

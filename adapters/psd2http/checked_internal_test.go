@@ -1,0 +1,30 @@
+package psd2http
+
+import (
+	"testing"
+
+	"github.com/challengekit/challengekit/adapters/internal/httpkit"
+)
+
+// TestPassesTagsAgreesWithTheValidator: DecodeJSON skips the validator for
+// a body whose PassesTags says it passes (see httpkit.TagChecker), so
+// PassesTags must say so exactly when the validate tags are met.
+func TestPassesTagsAgreesWithTheValidator(t *testing.T) {
+	v := httpkit.NewValidator()
+	check := func(req httpkit.TagChecker) {
+		t.Helper()
+		err := v.Struct(req)
+		if got := req.PassesTags(); got != (err == nil) {
+			t.Fatalf("PassesTags() = %v, validator: %v, for %+v", got, err, req)
+		}
+	}
+	values := []string{"", "x", "success", "failure", "Success", " success"}
+	for _, a := range values {
+		for _, b := range values {
+			check(&createRequest{IBAN: a, TPPName: b})
+			check(&createRequest{IBAN: a, TPPName: b, TPPID: "t", Scope: "s"})
+		}
+		check(&patchRequest{PersonID: a})
+		check(&secondFactorRequest{Result: a})
+	}
+}
