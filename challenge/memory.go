@@ -420,8 +420,20 @@ func (e *memSlot) fields(rec *Record) {
 }
 
 func notFound(op, kind, id string) error {
-	return fmt.Errorf("challenge: memory store: %s %s/%s: %w", op, kind, id, ErrNotFound)
+	return &memNotFound{op: op, kind: kind, id: id}
 }
+
+// memNotFound is the memory store's ErrNotFound, naming the record. It
+// is worded only when read: a miss is common on a hot path (the first
+// TOTP step a user passes, a record about to be created), and its words
+// are rarely read, so it costs one allocation instead of a formatting.
+type memNotFound struct{ op, kind, id string }
+
+func (e *memNotFound) Error() string {
+	return "challenge: memory store: " + e.op + " " + e.kind + "/" + e.id + ": " + ErrNotFound.Error()
+}
+
+func (e *memNotFound) Unwrap() error { return ErrNotFound }
 
 // Ping implements [Pinger]: the memory store always answers.
 func (s *MemoryStore) Ping(ctx context.Context) error { return ctx.Err() }
