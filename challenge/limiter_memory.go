@@ -45,10 +45,63 @@ type subjectKey struct{ kind, subject string }
 type bucketKey struct{ caller, source string }
 
 // subjectFailures is a subject's failures in one kind: those within
-// SubjectFailures.Per (oldest first), and each source's count.
+// SubjectFailures.Per (oldest first), and each source's count. Most
+// subjects fail from one source, once or twice before a right answer
+// refunds it: the first source's pair and the first event are kept in
+// the struct, so that such a subject costs one allocation, not five.
 type subjectFailures struct {
-	log   []event
-	pairs map[string]*pairFailures
+	log      []event
+	firstLog [1]event // log's first backing array
+	first    pairFailures
+	firstSrc string // first's source, if hasFirst
+	hasFirst bool
+	more     map[string]*pairFailures // the other sources' pairs
+}
+
+func newSubjectFailures() *subjectFailures {
+	s := &subjectFailures{}
+	s.log = s.firstLog[:0]
+	return s
+}
+
+// pair returns src's pair, or nil.
+func (s *subjectFailures) pair(src string) *pairFailures {
+	if s.hasFirst && s.firstSrc == src {
+		return &s.first
+	}
+	return s.more[src]
+}
+
+// addPair adds src's pair, which must not exist, and returns it.
+func (s *subjectFailures) addPair(src string) *pairFailures {
+	if !s.hasFirst {
+		s.first, s.firstSrc, s.hasFirst = pairFailures{}, src, true
+		return &s.first
+	}
+	if s.more == nil {
+		s.more = make(map[string]*pairFailures, 1)
+	}
+	p := &pairFailures{}
+	s.more[src] = p
+	return p
+}
+
+// deletePair removes src's pair.
+func (s *subjectFailures) deletePair(src string) {
+	if s.hasFirst && s.firstSrc == src {
+		s.first, s.firstSrc, s.hasFirst = pairFailures{}, "", false
+		return
+	}
+	delete(s.more, src)
+}
+
+// pairs counts the subject's pairs.
+func (s *subjectFailures) pairs() int {
+	n := len(s.more)
+	if s.hasFirst {
+		n++
+	}
+	return n
 }
 
 type pairFailures struct {
@@ -106,12 +159,15 @@ func (l *MemoryLimiter) sweep(now time.Time, n int) {
 	i = 0
 	for k, s := range l.subjects {
 		s.log = prune(s.log, now, l.limits.SubjectFailures.Per)
-		for src, p := range s.pairs {
+		if s.hasFirst && l.forgiven(&s.first, now) {
+			s.deletePair(s.firstSrc)
+		}
+		for src, p := range s.more {
 			if l.forgiven(p, now) {
-				delete(s.pairs, src)
+				delete(s.more, src)
 			}
 		}
-		if len(s.log) == 0 && len(s.pairs) == 0 {
+		if len(s.log) == 0 && s.pairs() == 0 {
 			delete(l.subjects, k)
 		}
 		if i++; i == n {
@@ -204,10 +260,10 @@ func (l *MemoryLimiter) Attempt(ctx context.Context, a Attempt) error {
 	key := subjectKey{a.Kind, a.Subject}
 	s := l.subjects[key]
 	if s == nil {
-		s = &subjectFailures{pairs: map[string]*pairFailures{}}
+		s = newSubjectFailures()
 		l.subjects[key] = s
 	}
-	p := s.pairs[a.Source]
+	p := s.pair(a.Source)
 	if p != nil && l.forgiven(p, now) {
 		p = nil
 	}
@@ -221,8 +277,7 @@ func (l *MemoryLimiter) Attempt(ctx context.Context, a Attempt) error {
 		return &ThrottledError{RetryAfter: wait}
 	}
 	if p == nil {
-		p = &pairFailures{}
-		s.pairs[a.Source] = p
+		p = s.addPair(a.Source)
 	}
 	p.n++
 	p.last = now
@@ -243,12 +298,12 @@ func (l *MemoryLimiter) Refund(ctx context.Context, a Attempt) error {
 	for i := len(s.log) - 1; i >= 0; i-- { // newest first: a refund follows its charge closely
 		if s.log[i].id == a.ID {
 			s.log = append(s.log[:i], s.log[i+1:]...)
-			if p := s.pairs[a.Source]; p != nil && p.n > 0 {
+			if p := s.pair(a.Source); p != nil && p.n > 0 {
 				if p.n--; p.n == 0 {
-					delete(s.pairs, a.Source) // a pair without failures is no pair
+					s.deletePair(a.Source) // a pair without failures is no pair
 				}
 			}
-			if len(s.log) == 0 && len(s.pairs) == 0 {
+			if len(s.log) == 0 && s.pairs() == 0 {
 				delete(l.subjects, subjectKey{a.Kind, a.Subject})
 			}
 			return nil
