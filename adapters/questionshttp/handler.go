@@ -114,6 +114,26 @@ func (h *Handler) Strict(next http.Handler) http.Handler {
 // /api/users/{UserID}/challenges or /api/businesses/{BusinessID}/challenges,
 // and whether it is spelled as the API spells them.
 func owns(p string) (owned, canonical bool) {
+	// The usual request, a clean path spelled as the API spells it or
+	// not under /api/ at all, is told without allocating.
+	if httpkit.IsCleanPath(p) {
+		if len(p) < len("/api/") || !strings.EqualFold(p[:len("/api/")], "/api/") {
+			return false, false
+		}
+		if rest, ok := strings.CutPrefix(p, "/api/"); ok {
+			kind, rest, _ := strings.Cut(rest, "/")
+			id, rest, _ := strings.Cut(rest, "/")
+			leaf, _, _ := strings.Cut(rest, "/")
+			if (kind == "users" || kind == "businesses") && id != "" && leaf == "challenges" {
+				return true, true
+			}
+		}
+	}
+	return ownsAnyPath(p)
+}
+
+// ownsAnyPath is owns for any path.
+func ownsAnyPath(p string) (owned, canonical bool) {
 	parts := strings.SplitN(strings.TrimPrefix(strings.ToLower(path.Clean("/"+p)), "/"), "/", 5)
 	if len(parts) < 4 || parts[0] != "api" || parts[1] != "users" && parts[1] != "businesses" || parts[3] != "challenges" {
 		return false, false

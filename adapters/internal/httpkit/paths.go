@@ -27,6 +27,27 @@ func StrictPaths(next http.Handler, owns func(p string) (owned, canonical bool),
 // below it: whether p is, in any case and spelling, under prefix, and
 // whether it is spelled as the API spells it.
 func UnderPrefix(p, prefix string) (owned, canonical bool) {
+	// The usual request, a clean path spelled as the API spells it or not
+	// the API's at all, is told without allocating; path.Clean returns a
+	// clean path as it is.
+	if IsCleanPath(p) {
+		n := len(prefix)
+		switch {
+		case strings.HasPrefix(p, prefix) && (len(p) == n || p[n] == '/'):
+			return true, true
+		case len(p) < n || !strings.EqualFold(p[:n], prefix):
+			return false, false
+		}
+	}
+	return underPrefix(p, prefix)
+}
+
+// IsCleanPath reports whether p is an absolute path that path.Clean
+// leaves as it is (and so without allocating).
+func IsCleanPath(p string) bool { return p != "" && p[0] == '/' && path.Clean(p) == p }
+
+// underPrefix is UnderPrefix for any path.
+func underPrefix(p, prefix string) (owned, canonical bool) {
 	clean := path.Clean("/" + p)
 	lower := strings.ToLower(clean)
 	if lower != prefix && !strings.HasPrefix(lower, prefix+"/") {
