@@ -72,8 +72,13 @@ func (s *subjectFailures) pair(src string) *pairFailures {
 	return s.more[src]
 }
 
-// addPair adds src's pair, which must not exist, and returns it.
+// addPair returns src's pair, new: one the source had (forgiven, not yet
+// swept) starts over in its place, for pair looks there first.
 func (s *subjectFailures) addPair(src string) *pairFailures {
+	if p := s.pair(src); p != nil {
+		*p = pairFailures{}
+		return p
+	}
 	if !s.hasFirst {
 		s.first, s.firstSrc, s.hasFirst = pairFailures{}, src, true
 		return &s.first

@@ -98,3 +98,30 @@ func TestMemoryLimiterForgetsWhatExpired(t *testing.T) {
 		t.Errorf("after every budget expired and %d calls, the limiter still holds %d of %d entries", 20*n, left, full)
 	}
 }
+
+// TestMemoryLimiterHoldsASourceForgivenBefore: a source forgiven once
+// (quiet for longer than its hold), whose pair the sweep has not reached
+// yet, fails afresh and is held again after as many failures. Many other
+// subjects keep the sweep away from this one, as on a busy server.
+func TestMemoryLimiterHoldsASourceForgivenBefore(t *testing.T) {
+	ctx := context.Background()
+	clock := &stepClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	l, err := NewMemoryLimiter(Limits{}, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20000 {
+		_ = l.Attempt(ctx, Attempt{Kind: "k", Subject: fmt.Sprint("user-", i), Source: "ip:192.0.2.1", ID: fmt.Sprint("other-", i)})
+	}
+	failures := func(tag string) int {
+		n := 0
+		for ; n < 50 && l.Attempt(ctx, Attempt{Kind: "k", Subject: "victim", Source: "ip:198.51.100.7", ID: fmt.Sprint(tag, n)}) == nil; n++ {
+		}
+		return n
+	}
+	first := failures("a")
+	clock.advance(time.Second + 15*time.Minute + time.Second) // the longest hold, and more: forgiven
+	if again := failures("b"); again != first {
+		t.Fatalf("%d failures before the first hold; %d after the source was forgiven; want the same", first, again)
+	}
+}

@@ -87,13 +87,15 @@ func (a *memArena) alloc(class uint8, n int) uint32 {
 	return i
 }
 
-// free gives a cell back.
+// free gives a cell back, cleared: what a record held (a redirect token,
+// say) does not linger in the heap until the cell is reused.
 func (a *memArena) free(class uint8, i uint32) {
 	if class == memHugeClass {
 		a.huge[i] = nil
 		a.hugeFree = append(a.hugeFree, i)
 		return
 	}
+	clear(a.bytes(class, i, int(memCellSizes[class])))
 	a.classes[class].free = append(a.classes[class].free, i)
 }
 

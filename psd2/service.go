@@ -155,21 +155,26 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Challenge, er
 // the bank's view. It returns challenge.ErrNotFound for an unknown ID and
 // challenge.ErrExpired for an expired challenge.
 func (s *Service) Get(ctx context.Context, id string) (*Challenge, error) {
-	var c *Challenge
-	// A read that only decodes: the record is lent, not copied. The view
-	// keeps none of its bytes (decoding copies the strings it reads).
-	err := s.engine.View(ctx, id, func(rec *challenge.Record) error {
-		p, err := decodePayload(rec.Data)
-		if err != nil {
+	var (
+		rec challenge.Record
+		p   payload
+	)
+	// A read that only decodes: the record is lent, not copied. Inside
+	// the callback only decoding runs (the strings it reads are copies),
+	// and no port is called: the store's lock or connection is held.
+	err := s.engine.View(ctx, id, func(lent *challenge.Record) error {
+		var err error
+		if p, err = decodePayload(lent.Data); err != nil {
 			return fmt.Errorf("psd2: get %s: %w", id, err)
 		}
-		c = s.view(rec, &p)
+		rec = *lent
+		rec.Data = nil
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return s.view(&rec, &p), nil
 }
 
 // GetForPartner returns the challenge with this ID if it belongs to

@@ -233,9 +233,12 @@ const maxPooledView = 64 << 10
 
 var viewPool = sync.Pool{New: func() any { return new(view) }}
 
+// release pools v, its buffer cleared: a record may hold a secret, which
+// should not linger in the heap until the buffer is reused.
 func (v *view) release() {
 	v.rec = challenge.Record{}
 	if cap(v.buf) <= maxPooledView {
+		clear(v.buf[:cap(v.buf)])
 		viewPool.Put(v)
 	}
 }

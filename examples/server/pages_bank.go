@@ -384,8 +384,7 @@ func (p *pages) confirmSubmit(w http.ResponseWriter, r *http.Request) {
 	case resp.Wrong:
 		p.show(w, r, s, http.StatusOK, "", "Wrong "+answerWord(tx.factor)+". "+triesLeft(resp.Remaining)+" before the bank blocks this confirmation.")
 	case resp.State == authn.StateValidated:
-		resp, err = p.authn.Finalize(r.Context(), demoAgentID, tx.id, tx.nonce, authn.ResultSuccess, "")
-		if err != nil {
+		if _, err := p.authn.Finalize(r.Context(), demoAgentID, tx.id, tx.nonce, authn.ResultSuccess, ""); err != nil {
 			p.fail(w, "bank", err)
 			return
 		}

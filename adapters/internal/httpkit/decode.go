@@ -50,8 +50,13 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64, buf *bytes
 // packages' contracts say).
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// putBodyBuffer pools buf, cleared: a body may hold an answer or a code,
+// which should not linger in the heap until the buffer is reused.
 func putBodyBuffer(buf *bytes.Buffer) {
 	if buf.Cap() <= maxPooledBuffer {
+		buf.Reset()
+		b := buf.Bytes()
+		clear(b[:cap(b)])
 		bodyBuffers.Put(buf)
 	}
 }
