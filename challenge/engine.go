@@ -200,15 +200,23 @@ func (e *Engine) View(ctx context.Context, id string, fn func(rec *Record) error
 	if e.tracer == nil {
 		return e.view(ctx, id, fn, nil)
 	}
-	ctx, end := e.tracer.StartOperation(ctx, Operation{Kind: e.machine.Name(), Name: opGet})
+	return e.traced(ctx, opGet, func(ctx context.Context, res *OperationResult) error {
+		return e.view(ctx, id, fn, res)
+	})
+}
+
+// traced runs an operation of the engine as the tracer's operation name:
+// the operation ends with run's outcome, or as an error if run panics.
+func (e *Engine) traced(ctx context.Context, name string, run func(context.Context, *OperationResult) error) error {
+	ctx, end := e.tracer.StartOperation(ctx, Operation{Kind: e.machine.Name(), Name: name})
 	var res OperationResult
 	ended := false
 	defer func() {
-		if !ended { // fn panicked: the operation still ends, as an error
-			end(OperationResult{Outcome: OutcomeError, Err: errors.New("challenge: view panicked")})
+		if !ended { // run panicked: the operation still ends, as an error
+			end(OperationResult{Outcome: OutcomeError, Err: errors.New("challenge: " + name + " panicked")})
 		}
 	}()
-	err := e.view(ctx, id, fn, &res)
+	err := run(ctx, &res)
 	res.Err = err
 	switch {
 	case err == nil:
@@ -320,28 +328,16 @@ func (e *Engine) StepGuarded(ctx context.Context, id string, guard func(*Record)
 	if e.tracer == nil {
 		return e.step(ctx, id, guard, fn, nil)
 	}
-	op := Operation{Kind: e.machine.Name(), Name: opStep}
+	name := opStep
 	if fn == nil {
-		op.Name = opGet
+		name = opGet
 	}
-	ctx, end := e.tracer.StartOperation(ctx, op)
-	var res OperationResult
-	ended := false
-	defer func() {
-		if !ended { // fn panicked: the operation still ends, as an error
-			end(OperationResult{Outcome: OutcomeError, Err: errors.New("challenge: step panicked")})
-		}
-	}()
-	rec, err := e.step(ctx, id, guard, fn, &res)
-	res.Err = err
-	switch {
-	case err == nil:
-		res.Outcome = OutcomeOK
-	case res.Outcome == "":
-		res.Outcome = OutcomeError
-	}
-	ended = true
-	end(res)
+	var rec *Record
+	err := e.traced(ctx, name, func(ctx context.Context, res *OperationResult) error {
+		var err error
+		rec, err = e.step(ctx, id, guard, fn, res)
+		return err
+	})
 	return rec, err
 }
 
