@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/challengekit/challengekit/adapters/pgstore"
-	"github.com/challengekit/challengekit/adapters/redisstore"
 	"github.com/challengekit/challengekit/authn"
 	"github.com/challengekit/challengekit/authn/recovery"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
-	"github.com/challengekit/challengekit/internal/servicetest"
+	"github.com/challengekit/challengekit/internal/fleetstores"
 )
 
 // checkFleet runs, on store, what a fleet of two servers must agree on:
@@ -79,27 +77,10 @@ func TestAFleetOnTheMemoryStore(t *testing.T) {
 }
 
 func TestAFleetOnRedis(t *testing.T) {
-	client := servicetest.Redis(t)
-	prefix := servicetest.RedisPrefix(t, client)
-	store, err := redisstore.New(client, redisstore.Options{Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkFleet(t, store, user)
+	checkFleet(t, fleetstores.Redis(t), user)
 }
 
 func TestAFleetOnPostgres(t *testing.T) {
-	pool := servicetest.Postgres(t)
-	if err := pgstore.Migrate(context.Background(), pool); err != nil {
-		t.Fatal(err)
-	}
-	store, err := pgstore.New(pool, pgstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	userID := "recovery-test-" + challenge.NewID() // the table outlives the test
-	t.Cleanup(func() {
-		_, _ = pool.Exec(context.Background(), `DELETE FROM challengekit_records WHERE kind = $1 AND id = $2`, recovery.Kind, userID)
-	})
+	store, userID := fleetstores.Postgres(t, recovery.Kind, "recovery-test-")
 	checkFleet(t, store, userID)
 }

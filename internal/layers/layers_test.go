@@ -56,6 +56,7 @@ var may = map[string][]string{
 	"internal/suitetest":    nil,
 	"internal/netfault":     nil,
 	"internal/servicetest":  nil,
+	"internal/fleetstores":  {"challenge", "adapters/redisstore", "adapters/pgstore", "internal/servicetest"},
 	"internal/bareserver":   nil,
 	"internal/layers":       nil,
 	"internal/webauthntest": nil,
