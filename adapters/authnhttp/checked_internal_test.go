@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/challengekit/challengekit/adapters/internal/httpkit"
+	"github.com/challengekit/challengekit/adapters/internal/httpkittest"
 )
 
 // TestPassesTagsAgreesWithTheValidator: read skips the validator for a
@@ -13,13 +14,7 @@ import (
 // side of each rule is tried.
 func TestPassesTagsAgreesWithTheValidator(t *testing.T) {
 	v := httpkit.NewValidator()
-	check := func(req httpkit.TagChecker) {
-		t.Helper()
-		err := v.Struct(req)
-		if got := req.PassesTags(); got != (err == nil) {
-			t.Fatalf("PassesTags() = %v, validator: %v, for %+v", got, err, req)
-		}
-	}
+	check := func(req httpkit.TagChecker) { httpkittest.AgreesWithValidator(t, v, req) }
 	x := strings.Repeat
 	type data = struct {
 		FactorKey        string            `json:"factorKey" xml:"factorKey" validate:"required,maxbytes=64"`
@@ -87,9 +82,6 @@ func FuzzPassesTags(f *testing.F) {
 				FactorAttributes []factorAttribute `json:"factorAttributes" xml:"factorAttributes" validate:"max=32"`
 			}{key, make([]factorAttribute, attrs%40)}
 		}
-		err := v.Struct(req)
-		if got := req.PassesTags(); got != (err == nil) {
-			t.Fatalf("PassesTags() = %v, validator: %v, for %+v", got, err, req)
-		}
+		httpkittest.AgreesWithValidator(t, v, req)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/challengekit/challengekit/adapters/internal/httpkit"
+	"github.com/challengekit/challengekit/adapters/internal/httpkittest"
 )
 
 // TestPassesTagsAgreesWithTheValidator: DecodeJSON skips the validator for
@@ -11,13 +12,7 @@ import (
 // PassesTags must say so exactly when the validate tags are met.
 func TestPassesTagsAgreesWithTheValidator(t *testing.T) {
 	v := httpkit.NewValidator()
-	check := func(req httpkit.TagChecker) {
-		t.Helper()
-		err := v.Struct(req)
-		if got := req.PassesTags(); got != (err == nil) {
-			t.Fatalf("PassesTags() = %v, validator: %v, for %+v", got, err, req)
-		}
-	}
+	check := func(req httpkit.TagChecker) { httpkittest.AgreesWithValidator(t, v, req) }
 	values := []string{"", "x", "success", "failure", "Success", " success"}
 	for _, a := range values {
 		for _, b := range values {

@@ -39,7 +39,7 @@ var may = map[string][]string{
 
 	// The adapters: each HTTP package serves its own flow.
 	"adapters/internal/httpkit":     {"challenge"},
-	"adapters/internal/httpkittest": nil,
+	"adapters/internal/httpkittest": {"adapters/internal/httpkit"},
 	"adapters/psd2http":             {"challenge", "psd2", "adapters/internal/httpkit"},
 	"adapters/authnhttp":            {"challenge", "authn", "adapters/internal/httpkit"},
 	"adapters/questionshttp":        {"challenge", "questions", "adapters/internal/httpkit"},
