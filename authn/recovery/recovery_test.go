@@ -63,6 +63,16 @@ func newFactor(t *testing.T, store challenge.Store) *recovery.Factor {
 	return f
 }
 
+// generate makes user a new set of codes with f.
+func generate(t *testing.T, f *recovery.Factor) []string {
+	t.Helper()
+	codes, err := f.Generate(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return codes
+}
+
 // validate answers code for user in transaction txID.
 func validate(t *testing.T, f *recovery.Factor, txID, code string) bool {
 	t.Helper()
@@ -93,10 +103,7 @@ func TestNewRefusesAShortSecret(t *testing.T) {
 
 func TestGenerateMakesTenDistinctReadableCodes(t *testing.T) {
 	f := newFactor(t, newMemoryStore(t))
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	if len(codes) != recovery.SetSize || recovery.SetSize != 10 {
 		t.Fatalf("Generate made %d codes; want 10", len(codes))
 	}
@@ -119,10 +126,7 @@ func TestGenerateMakesTenDistinctReadableCodes(t *testing.T) {
 func TestTheStoreHoldsNoCode(t *testing.T) {
 	store := newMemoryStore(t)
 	f := newFactor(t, store)
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	rec, err := store.Get(context.Background(), recovery.Kind, user)
 	if err != nil {
 		t.Fatal(err)
@@ -140,10 +144,7 @@ func TestTheStoreHoldsNoCode(t *testing.T) {
 
 func TestEachCodeIsAcceptedOnce(t *testing.T) {
 	f := newFactor(t, newMemoryStore(t))
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	for i, c := range codes {
 		if !validate(t, f, "tx-a"+c, c) {
 			t.Fatalf("code %d was refused", i+1)
@@ -162,9 +163,7 @@ func TestAWrongCodeIsWrongAndNoError(t *testing.T) {
 	if validate(t, f, "tx-1", "AAAAA-AAAAA") {
 		t.Fatal("a code was accepted for a user with no set")
 	}
-	if _, err := f.Generate(context.Background(), user); err != nil {
-		t.Fatal(err)
-	}
+	generate(t, f)
 	for _, answer := range []string{"", "AAAAA-AAAAA", "not a code", "AAAAA-AAAAU", "AAAAA-AAAAAA", strings.Repeat("A", 10000)} {
 		if validate(t, f, "tx-1", answer) {
 			t.Fatalf("answer %q was accepted", answer)
@@ -177,17 +176,11 @@ func TestAWrongCodeIsWrongAndNoError(t *testing.T) {
 
 func TestANewSetInvalidatesTheOld(t *testing.T) {
 	f := newFactor(t, newMemoryStore(t))
-	old, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := generate(t, f)
 	if !validate(t, f, "tx-1", old[0]) {
 		t.Fatal("a code of the first set was refused")
 	}
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	if n := remaining(t, f); n != 10 {
 		t.Fatalf("a new set has %d codes left; want 10", n)
 	}
@@ -206,10 +199,7 @@ func TestANewSetInvalidatesTheOld(t *testing.T) {
 
 func TestAnswersAreNormalized(t *testing.T) {
 	f := newFactor(t, newMemoryStore(t))
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	// How each code is typed: its variants, all the same code.
 	variants := []func(string) string{
 		func(c string) string { return c },
@@ -233,10 +223,7 @@ func TestAnswersAreNormalized(t *testing.T) {
 
 func TestARunAgainOfTheSameTransactionIsAccepted(t *testing.T) {
 	f := newFactor(t, newMemoryStore(t))
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	for run := 1; run <= 3; run++ {
 		if !validate(t, f, "tx-1", codes[0]) {
 			t.Fatalf("run %d of the same transaction's Validate was refused", run)
@@ -265,10 +252,7 @@ func TestARunAgainOfTheSameTransactionIsAccepted(t *testing.T) {
 // answers by running the step again).
 func TestOneCodeRacedHasOneWinner(t *testing.T) {
 	f := newFactor(t, newMemoryStore(t))
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	var won, refused atomic.Int32
 	errs := make([]error, 32)
 	challengetest.Race(32, func(i int) {
@@ -300,10 +284,7 @@ func TestOneCodeRacedHasOneWinner(t *testing.T) {
 func TestTwoServersShareTheSets(t *testing.T) {
 	store := newMemoryStore(t)
 	a, b := newFactor(t, store), newFactor(t, store)
-	codes, err := a.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, a)
 	if !validate(t, b, "tx-1", codes[0]) {
 		t.Fatal("server b refused a code server a generated")
 	}
@@ -316,10 +297,7 @@ func TestTwoServersShareTheSets(t *testing.T) {
 	if n := remaining(t, a); n != 9 {
 		t.Fatalf("server a counts %d remaining; want 9", n)
 	}
-	fresh, err := b.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fresh := generate(t, b)
 	if validate(t, a, "tx-3", codes[1]) || !validate(t, a, "tx-3", fresh[1]) {
 		t.Fatal("server a did not follow the set server b generated")
 	}
@@ -330,10 +308,7 @@ func TestTwoServersShareTheSets(t *testing.T) {
 func TestOneCodeRacedOnARacingStoreHasOneWinner(t *testing.T) {
 	store := challengetest.NewRacingStore(newMemoryStore(t))
 	a, b := newFactor(t, store), newFactor(t, store)
-	codes, err := a.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, a)
 	// The racing writer stores the record unchanged: model the other
 	// server by accepting the code through b first, then a's save loses.
 	if !validate(t, b, "tx-b", codes[0]) {
@@ -363,10 +338,7 @@ func TestInitAsksForACode(t *testing.T) {
 	if !errors.As(err, &fe) {
 		t.Fatalf("Init for a user with no codes: %v; want a FieldError", err)
 	}
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	res, err := f.Init(context.Background(), authn.InitRequest{TransactionID: "tx-1", UserID: user})
 	if err != nil {
 		t.Fatal(err)
@@ -388,10 +360,7 @@ func TestInitAsksForACode(t *testing.T) {
 func TestNoErrorNamesACode(t *testing.T) {
 	store := newMemoryStore(t)
 	f := newFactor(t, store)
-	codes, err := f.Generate(context.Background(), user)
-	if err != nil {
-		t.Fatal(err)
-	}
+	codes := generate(t, f)
 	// A corrupt record: Validate fails, and says nothing of the answer.
 	rec, err := store.Get(context.Background(), recovery.Kind, user)
 	if err != nil {
