@@ -297,17 +297,12 @@ func TestPagesSayWhenTheConsentExpired(t *testing.T) {
 
 func TestPagesSayWhenTheFactorTransactionExpired(t *testing.T) {
 	e := newPageEnv(t, "-authn-ttl", "1m")
-	consent := e.consent()
+	start := e.consentAs("p-alice")
+	consent := e.choose(start, totp.Key)
 	e.clock.Advance(2 * time.Minute)
 	e.answer(consent, e.code()).want(t, 410, confirmPath, "This confirmation has expired")
 	// The consent has not: its page begins a fresh confirmation.
-	var start page
-	for _, u := range e.urls {
-		if strings.Contains(u, "consent_challenge=") {
-			start = page{path: u}
-		}
-	}
-	fresh := e.choose(e.get(strings.TrimPrefix(start.path, e.base)), totp.Key)
+	fresh := e.choose(e.get(start.path), totp.Key)
 	e.answer(fresh, e.code()).want(t, 200, "/demo/tpp", "authorized")
 }
 
