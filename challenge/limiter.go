@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"net/netip"
 	"time"
 )
 
@@ -36,6 +37,23 @@ func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 type Origin struct {
 	Caller string
 	Source string
+}
+
+// AddrSource names a network address as a Limiter source:
+// "ip:203.0.113.7" for IPv4, and the /64 network for IPv6
+// ("ip:2001:db8:1:2::/64"), since one subscriber commonly holds a whole
+// /64 and could otherwise change address at every request. The zero Addr
+// is no source ("").
+func AddrSource(a netip.Addr) string {
+	a = a.Unmap()
+	switch {
+	case !a.IsValid():
+		return ""
+	case a.Is4():
+		return "ip:" + a.String()
+	}
+	p, _ := a.WithZone("").Prefix(64)
+	return "ip:" + p.String()
 }
 
 // Attempt names one attempt at answering a challenge: which kind of

@@ -327,7 +327,7 @@ func (h *Handler) begin(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return &challenge.FieldError{Field: "context.ipAddress", Message: "is not an IP address"}
 		}
-		in.Source = httpkit.SourceOf(addr)
+		in.Source = challenge.AddrSource(addr)
 	}
 	resp, err := h.svc.Begin(r.Context(), in)
 	if err != nil {

@@ -320,7 +320,7 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range in.UserIdentificationChallenge {
 		answers[i] = questions.Answer{UserID: e.UserID, ChallengeCode: e.ChallengeCode, Answer: e.Answer}
 	}
-	origin := challenge.Origin{Caller: "session:" + caller.UserID, Source: httpkit.SourceOf(h.addr.Of(r))}
+	origin := challenge.Origin{Caller: "session:" + caller.UserID, Source: challenge.AddrSource(h.addr.Of(r))}
 	stored, err := h.svc.EnrollFrom(r.Context(), origin, user, answers)
 	if err != nil {
 		return err

@@ -456,18 +456,13 @@ func (p *pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // sourceOf names the browser's address as the factor transactions'
-// limiter does: an IPv4 address, or an IPv6 address's /64.
+// limiter does.
 func sourceOf(remoteAddr string) string {
 	ap, err := netip.ParseAddrPort(remoteAddr)
 	if err != nil {
 		return ""
 	}
-	a := ap.Addr().Unmap()
-	if a.Is4() {
-		return "ip:" + a.String()
-	}
-	pfx, _ := a.WithZone("").Prefix(64)
-	return "ip:" + pfx.String()
+	return challenge.AddrSource(ap.Addr())
 }
 
 func triesLeft(n int) string {

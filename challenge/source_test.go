@@ -1,8 +1,10 @@
-package httpkit
+package challenge_test
 
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/challengekit/challengekit/challenge"
 )
 
 // TestSourcesOfIPv6AreTheirSlash64: one subscriber holds a /64 and could
@@ -16,11 +18,11 @@ func TestSourcesOfIPv6AreTheirSlash64(t *testing.T) {
 		"fe80::1%eth0":         "ip:fe80::/64",
 		"2001:db8:1:3:0:0:0:1": "ip:2001:db8:1:3::/64",
 	} {
-		if got := SourceOf(netip.MustParseAddr(addr)); got != want {
-			t.Errorf("SourceOf(%s) = %q, want %q", addr, got, want)
+		if got := challenge.AddrSource(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("AddrSource(%s) = %q, want %q", addr, got, want)
 		}
 	}
-	if got := SourceOf(netip.Addr{}); got != "" {
-		t.Errorf("SourceOf(no address) = %q, want none", got)
+	if got := challenge.AddrSource(netip.Addr{}); got != "" {
+		t.Errorf("AddrSource(no address) = %q, want none", got)
 	}
 }
