@@ -412,7 +412,7 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 	s := p.session(w, r, true)
 	defer s.mu.Unlock()
 	id := r.URL.Query().Get("challenge")
-	if _, err := p.psd2.GetForPartner(r.Context(), partnerOf(r.Context(), id, p.psd2), id); err != nil {
+	if _, err := partnerOf(r.Context(), id, p.psd2); err != nil {
 		p.fail(w, "partner", err)
 		return
 	}
@@ -424,18 +424,19 @@ func (p *pages) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // partnerOf is the partner whose login page serves challenge id: the
-// partner of its account's holder. The demo's partners share one page.
-func partnerOf(ctx context.Context, id string, svc *psd2.Service) string {
+// partner of its account's holder (the demo's partners share one page).
+// Its errors are the challenge's: unknown, expired, or the store's.
+func partnerOf(ctx context.Context, id string, svc *psd2.Service) (string, error) {
 	c, err := svc.Get(ctx, id)
 	if err != nil {
-		return ""
+		return "", err
 	}
 	for _, a := range demoAccounts {
 		if a.IBAN == c.IBAN {
-			return a.Partner
+			return a.Partner, nil
 		}
 	}
-	return ""
+	return "", challenge.ErrNotFound
 }
 
 // loginSubmit enters the person's credentials, as the partner's PATCH
@@ -447,7 +448,11 @@ func (p *pages) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.mu.Unlock()
 	id, person := r.PostForm.Get("challenge"), r.PostForm.Get("person")
-	c, err := p.psd2.EnterCredentials(r.Context(), partnerOf(r.Context(), id, p.psd2), id, person)
+	partner, err := partnerOf(r.Context(), id, p.psd2)
+	var c *psd2.Challenge
+	if err == nil {
+		c, err = p.psd2.EnterCredentials(r.Context(), partner, id, person)
+	}
 	if err != nil {
 		p.fail(w, "partner", err)
 		return
