@@ -259,8 +259,15 @@ func (c *config) digestKey() []byte {
 	if c.otpKey == nil {
 		return nil
 	}
-	m := hmac.New(sha256.New, c.otpKey)
-	m.Write([]byte("challengekit limiter digests"))
+	return deriveKey(c.otpKey, "challengekit limiter digests")
+}
+
+// deriveKey is the key for purpose derived from key (HMAC-SHA256 of the
+// purpose), so that one -otp-key keys several things, none of them with
+// a key another uses.
+func deriveKey(key []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(purpose))
 	return m.Sum(nil)
 }
 

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"slices"
@@ -211,9 +209,7 @@ func newAuthnService(store challenge.Store, qs *questions.Service, engine challe
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte("challengekit demo: recovery codes"))
-	codes, err := recovery.New(store, mac.Sum(nil), recovery.Options{Clock: cfg.clock})
+	codes, err := recovery.New(store, deriveKey(key, "challengekit demo: recovery codes"), recovery.Options{Clock: cfg.clock})
 	if err != nil {
 		return nil, err
 	}
