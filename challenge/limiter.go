@@ -1,6 +1,7 @@
 package challenge
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"net/netip"
+	"sync"
 	"time"
 )
 
@@ -259,17 +261,51 @@ func (l Limits) Hold(n int) time.Duration {
 // one (nil), the digest is plain SHA-256, and names from small spaces (an
 // IPv4 address, a phone number) can be recovered by trying them all.
 func KeyDigest(key []byte, parts ...string) string {
-	var h hash.Hash
+	return NewKeyDigester(key).Digest(parts...)
+}
+
+// KeyDigester computes KeyDigest under one key, reusing its hash states:
+// for a backend that names keys on every call, it saves the HMAC's key
+// schedule and the allocations of a new hash each time. It is safe for
+// concurrent use.
+type KeyDigester struct {
+	pool sync.Pool // of *digestState
+}
+
+// digestState is a hash, the buffer its input is gathered in, and the
+// buffer its sum goes to.
+type digestState struct {
+	h   hash.Hash
+	in  []byte
+	sum [sha256.Size]byte
+}
+
+// NewKeyDigester returns a KeyDigester under key (nil: plain SHA-256).
+// It keeps its own copy of key.
+func NewKeyDigester(key []byte) *KeyDigester {
+	d := &KeyDigester{}
 	if key == nil {
-		h = sha256.New()
+		d.pool.New = func() any { return &digestState{h: sha256.New()} }
 	} else {
-		h = hmac.New(sha256.New, key)
+		key = bytes.Clone(key)
+		d.pool.New = func() any { return &digestState{h: hmac.New(sha256.New, key)} }
 	}
+	return d
+}
+
+// Digest returns KeyDigest(key, parts...).
+func (d *KeyDigester) Digest(parts ...string) string {
+	st := d.pool.Get().(*digestState)
+	defer d.pool.Put(st)
+	st.in = st.in[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		st.in = append(append(st.in, p...), 0)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	st.h.Reset()
+	_, _ = st.h.Write(st.in)
+	clear(st.in) // the parts name people and addresses: the pooled buffer does not keep them
+	sum := st.h.Sum(st.sum[:0])
+	return hex.EncodeToString(sum[:16])
 }
 
 // PairMemory is how long a limiter must keep a (subject, source) pair's

@@ -22,10 +22,10 @@ import (
 // past their use are removed by DeleteExpired; run it periodically. It is
 // safe for concurrent use.
 type Limiter struct {
-	db     DB
-	clock  challenge.Clock
-	limits challenge.Limits
-	key    []byte
+	db       DB
+	clock    challenge.Clock
+	limits   challenge.Limits
+	digester *challenge.KeyDigester
 }
 
 // LimiterOptions configures a [Limiter]. The zero value is ready to use.
@@ -63,10 +63,10 @@ func NewLimiter(db DB, limits challenge.Limits, opts LimiterOptions) (*Limiter, 
 	if opts.RecreateSchema {
 		db = remigrating{db: db}
 	}
-	return &Limiter{db: db, clock: opts.Clock, limits: limits, key: opts.DigestKey}, nil
+	return &Limiter{db: db, clock: opts.Clock, limits: limits, digester: challenge.NewKeyDigester(opts.DigestKey)}, nil
 }
 
-func (l *Limiter) digest(parts ...string) string { return challenge.KeyDigest(l.key, parts...) }
+func (l *Limiter) digest(parts ...string) string { return l.digester.Digest(parts...) }
 
 // Limits returns the limiter's budgets, defaults filled in.
 func (l *Limiter) Limits() challenge.Limits { return l.limits }

@@ -25,11 +25,11 @@ import (
 // call touches share a hash tag, so the Limiter works on Redis Cluster.
 // It is safe for concurrent use.
 type Limiter struct {
-	client redis.UniversalClient
-	prefix string
-	clock  challenge.Clock
-	limits challenge.Limits
-	key    []byte
+	client   redis.UniversalClient
+	prefix   string
+	clock    challenge.Clock
+	limits   challenge.Limits
+	digester *challenge.KeyDigester
 }
 
 var _ challenge.Limiter = (*Limiter)(nil)
@@ -52,7 +52,7 @@ func NewLimiter(client redis.UniversalClient, limits challenge.Limits, opts Opti
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
 	}
-	return &Limiter{client: client, prefix: opts.Prefix + "limit:", clock: opts.Clock, limits: limits, key: opts.DigestKey}, nil
+	return &Limiter{client: client, prefix: opts.Prefix + "limit:", clock: opts.Clock, limits: limits, digester: challenge.NewKeyDigester(opts.DigestKey)}, nil
 }
 
 // Limits returns the limiter's budgets, defaults filled in.
@@ -161,10 +161,10 @@ func (l *Limiter) Load(ctx context.Context) error {
 
 // tag is the hash-tagged digest that names what a key is about.
 func (l *Limiter) tag(parts ...string) string {
-	return l.prefix + "{" + challenge.KeyDigest(l.key, parts...) + "}"
+	return l.prefix + "{" + l.digester.Digest(parts...) + "}"
 }
 
-func (l *Limiter) digest(part string) string { return challenge.KeyDigest(l.key, part) }
+func (l *Limiter) digest(part string) string { return l.digester.Digest(part) }
 
 // member names one delivery in a sorted set: random, so that events of
 // the same microsecond are distinct.
