@@ -85,7 +85,7 @@ func BenchmarkRedis(b *testing.B) {
 	run("update_raw_evalsha_baseline", func(r *challenge.Record, _ int) error {
 		now := time.Now().UnixMicro()
 		v, err := client.EvalSha(ctx, updateScript.Hash(), []string{s.key("bench", r.ID)},
-			now, int64(r.Version), encode(r), now+int64(time.Hour/time.Microsecond), 3600000).Int64()
+			now, int64(r.Version), encode(r), now+int64(time.Hour/time.Microsecond), 3600000, writeToken()).Int64()
 		if err == nil && v < 0 {
 			err = fmt.Errorf("raw EVALSHA refused: %d", v)
 		}

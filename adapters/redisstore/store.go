@@ -97,8 +97,8 @@ if p then
     if redis.call('HGET', KEYS[1], 't') == ARGV[5] then return 1 end
     return 0
   end
+  redis.call('DEL', KEYS[1])
 end
-redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'v', 1, 'p', ARGV[3], 'r', ARGV[2], 't', ARGV[5])
 if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`)
