@@ -26,6 +26,8 @@ type loadOptions struct {
 	// stepHeader names each request's step for the bare server's Redis
 	// round trips (-bare-redis); both servers get it.
 	stepHeader bool
+	// redisCPU, if set, reads the CPU time of the Redis the servers use.
+	redisCPU func() time.Duration
 }
 
 // result is one scenario against one server for one measured period.
@@ -37,16 +39,22 @@ type result struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	cpu      time.Duration // the server process's CPU time over the period; 0 if unknown
+	redisCPU time.Duration // the Redis's CPU time over the period; 0 if unknown
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
 // cpuPerRequest is the server's CPU time per request, or 0 if unknown.
-func (r result) cpuPerRequest() time.Duration {
-	if r.cpu <= 0 || r.requests == 0 {
+func (r result) cpuPerRequest() time.Duration { return perRequest(r.cpu, r.requests) }
+
+// redisCPUPerRequest is Redis's CPU time per request, or 0 if unknown.
+func (r result) redisCPUPerRequest() time.Duration { return perRequest(r.redisCPU, r.requests) }
+
+func perRequest(d time.Duration, requests int) time.Duration {
+	if d <= 0 || requests == 0 {
 		return 0
 	}
-	return r.cpu / time.Duration(r.requests)
+	return d / time.Duration(requests)
 }
 
 // measure runs sc against base with opts.conns workers: first for the
@@ -68,13 +76,21 @@ func measure(ctx context.Context, sc scenario, base string, cpu func() time.Dura
 	if opts.warmup > 0 {
 		run(ctx, sc, base, httpClient, seq, opts, opts.warmup)
 	}
-	var before time.Duration
+	var before, redisBefore time.Duration
 	if cpu != nil {
 		before = cpu()
+	}
+	if opts.redisCPU != nil {
+		redisBefore = opts.redisCPU()
 	}
 	res := run(ctx, sc, base, httpClient, seq, opts, opts.duration)
 	if cpu != nil {
 		res.cpu = cpu() - before
+	}
+	if opts.redisCPU != nil && redisBefore > 0 {
+		if after := opts.redisCPU(); after > redisBefore {
+			res.redisCPU = after - redisBefore
+		}
 	}
 	return res
 }

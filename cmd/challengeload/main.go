@@ -176,6 +176,12 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	var trips map[string]bareserver.Trips
 	if *bareRedis != "" {
+		read, closeRedis, err := redisCPU(*bareRedis)
+		if err != nil {
+			return err
+		}
+		defer closeRedis()
+		opts.redisCPU = read
 		if trips, err = countTrips(ctx, *bareRedis, real.base, chosen, opts); err != nil {
 			return err
 		}
@@ -348,27 +354,48 @@ func (c comparison) failed() bool {
 
 func (c comparison) print(w io.Writer) {
 	fmt.Fprintf(w, "\n### %s: %s\n\n", c.sc.name, c.sc.about)
-	fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | server CPU per request | failed flows |\n|---|--:|--:|--:|--:|--:|\n", len(c.bare))
-	row := func(name string, rs []result) time.Duration {
+	withRedis := false
+	for _, r := range c.results() {
+		withRedis = withRedis || r.redisCPU > 0
+	}
+	if withRedis {
+		fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | server CPU per request | Redis CPU per request | failed flows |\n|---|--:|--:|--:|--:|--:|--:|\n", len(c.bare))
+	} else {
+		fmt.Fprintf(w, "| server | req/s (median of %d) | p50 | p99 | server CPU per request | failed flows |\n|---|--:|--:|--:|--:|--:|\n", len(c.bare))
+	}
+	// medianOf is the median of the known (positive) values, "–" if none.
+	medianOf := func(rs []result, of func(result) time.Duration) (time.Duration, string) {
+		var ds []time.Duration
+		for _, r := range rs {
+			if d := of(r); d > 0 {
+				ds = append(ds, d)
+			}
+		}
+		if len(ds) == 0 {
+			return 0, "–"
+		}
+		m := median(ds)
+		return m, fmt.Sprintf("%.1f µs", float64(m)/float64(time.Microsecond))
+	}
+	row := func(name string, rs []result) (cpu, redisCPU time.Duration) {
 		var rps []float64
-		var p50, p99, cpu []time.Duration
+		var p50, p99 []time.Duration
 		errs := 0
 		for _, r := range rs {
 			rps, p50, p99 = append(rps, r.rps()), append(p50, r.p50), append(p99, r.p99)
-			if d := r.cpuPerRequest(); d > 0 {
-				cpu = append(cpu, d)
-			}
 			errs += r.errors
 		}
-		cpuText := "–"
-		if len(cpu) > 0 {
-			cpuText = fmt.Sprintf("%.1f µs", float64(median(cpu))/float64(time.Microsecond))
+		cpu, cpuText := medianOf(rs, result.cpuPerRequest)
+		redisCPU, redisText := medianOf(rs, result.redisCPUPerRequest)
+		if withRedis {
+			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %s | %d |\n", name, median(rps), ms(median(p50)), ms(median(p99)), cpuText, redisText, errs)
+		} else {
+			fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %d |\n", name, median(rps), ms(median(p50)), ms(median(p99)), cpuText, errs)
 		}
-		fmt.Fprintf(w, "| %s | %.0f | %s | %s | %s | %d |\n", name, median(rps), ms(median(p50)), ms(median(p99)), cpuText, errs)
-		return median(cpu)
+		return cpu, redisCPU
 	}
-	bareCPU := row("bare net/http", c.bare)
-	realCPU := row("examples/server", c.real)
+	bareCPU, bareRedis := row("bare net/http", c.bare)
+	realCPU, realRedis := row("examples/server", c.real)
 	ratios := c.ratios()
 	var each []string
 	for _, r := range ratios {
@@ -378,6 +405,10 @@ func (c comparison) print(w io.Writer) {
 	if bareCPU > 0 && realCPU > 0 {
 		fmt.Fprintf(w, "server CPU per request, bare ÷ examples/server: %.2f× (the share of a CPU's throughput examples/server keeps)\n",
 			float64(bareCPU)/float64(realCPU))
+	}
+	if bareRedis > 0 && realRedis > 0 {
+		fmt.Fprintf(w, "Redis CPU per request, examples/server ÷ bare: %.2f× (one Redis core serves about %.0f of examples/server's requests per second)\n",
+			float64(realRedis)/float64(bareRedis), float64(time.Second)/float64(realRedis))
 	}
 	for _, r := range c.results() {
 		if r.firstErr != nil {
