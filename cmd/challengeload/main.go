@@ -79,6 +79,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	bare := fs.Bool("bare", false, "serve the bare baseline (used by challengeload itself)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address, with -bare")
 	redisTrips := fs.String("redis-trips", "", "with -bare and -bare-redis: each step's round trips, as JSON (used by challengeload itself)")
+	bareTrips := fs.String("bare-trips", string(bareserver.RecordTrips), "what the bare server's Redis round trips ask of Redis: record (a read is an HMGET of a record's three fields, a write one script reading a version and writing a record's four fields and TTL, as a store's versioned update does) or plain (GET and SET: cheaper than any store that compares versions can write)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -94,8 +95,12 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if err := json.Unmarshal([]byte(*redisTrips), &opts.Trips); err != nil {
 				return fmt.Errorf("-redis-trips: %w", err)
 			}
+			opts.TripKind = bareserver.TripKind(*bareTrips)
 		}
 		return serveBare(ctx, *addr, opts, stdout)
+	}
+	if k := bareserver.TripKind(*bareTrips); k != bareserver.RecordTrips && k != bareserver.PlainTrips {
+		return fmt.Errorf("-bare-trips: %q is neither %s nor %s", *bareTrips, bareserver.RecordTrips, bareserver.PlainTrips)
 	}
 	var chosen []scenario
 	for name := range strings.SplitSeq(*names, ",") {
@@ -189,7 +194,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		bareArgs = append(bareArgs, "-bare-redis", *bareRedis, "-redis-trips", string(b))
+		bareArgs = append(bareArgs, "-bare-redis", *bareRedis, "-redis-trips", string(b), "-bare-trips", *bareTrips)
 		opts.stepHeader = true
 	}
 	self, err := os.Executable()
@@ -204,7 +209,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	header()
 	if trips != nil {
-		printTrips(stdout, trips)
+		printTrips(stdout, trips, bareserver.TripKind(*bareTrips))
 	}
 	failed := false
 	for _, sc := range chosen {

@@ -220,14 +220,19 @@ func (m *monitorConn) until(ctx context.Context, last string) ([]string, error) 
 
 func (m *monitorConn) close() { _ = m.conn.Close() }
 
-// printTrips lists the round trips the bare server pays per step.
-func printTrips(w io.Writer, trips map[string]bareserver.Trips) {
+// printTrips lists the round trips the bare server pays per step, and
+// what they ask of Redis.
+func printTrips(w io.Writer, trips map[string]bareserver.Trips, kind bareserver.TripKind) {
 	steps := slices.Sorted(maps.Keys(trips))
 	var each []string
 	for _, step := range steps {
 		t := trips[step]
 		each = append(each, fmt.Sprintf("%s %d+%d", step, t.Reads, t.Writes))
 	}
-	fmt.Fprintf(w, "Redis round trips per request, reads+writes (examples/server's, counted with MONITOR; the bare server makes as many GETs+SETs): %s\n",
-		strings.Join(each, ", "))
+	how := "each read an HMGET of a record's fields, each write a versioned-write script (-bare-trips record)"
+	if kind == bareserver.PlainTrips {
+		how = "each read a GET, each write a SET (-bare-trips plain)"
+	}
+	fmt.Fprintf(w, "Redis round trips per request, reads+writes (examples/server's, counted with MONITOR; the bare server makes as many, %s): %s\n",
+		how, strings.Join(each, ", "))
 }

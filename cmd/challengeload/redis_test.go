@@ -48,14 +48,26 @@ func TestBareServerPaysTheServersRoundTrips(t *testing.T) {
 	}
 	client := redis.NewClient(ropts)
 	defer client.Close()
-	bare := httptest.NewServer(bareserver.New(bareserver.Options{Redis: client, Trips: real}))
-	defer bare.Close()
-	got, err := countTrips(context.Background(), url, bare.URL, chosen, opts)
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	for _, kind := range []bareserver.TripKind{bareserver.RecordTrips, bareserver.PlainTrips} {
+		bare := httptest.NewServer(bareserver.New(bareserver.Options{Redis: client, Trips: real, TripKind: kind}))
+		got, err := countTrips(ctx, url, bare.URL, chosen, opts)
+		bare.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, real) {
+			t.Errorf("%s trips: the bare server makes %v round trips, examples/server %v", kind, got, real)
+		}
 	}
-	if !maps.Equal(got, real) {
-		t.Errorf("the bare server makes %v round trips, examples/server %v", got, real)
+	// What each kind wrote: records as a store writes them (four fields,
+	// a TTL), or one plain value.
+	rec, err := client.HGetAll(ctx, "challengeload:bare:1").Result()
+	if err != nil || len(rec) != 4 || len(rec["r"]) != 400 || rec["v"] == "" || client.PTTL(ctx, "challengeload:bare:1").Val() <= 0 {
+		t.Errorf("a record the bare server writes: %d fields (v %q, r of %d bytes), %v; want v, p, r (400 bytes), t and a TTL", len(rec), rec["v"], len(rec["r"]), err)
+	}
+	if v, err := client.Get(ctx, "challengeload:bare").Result(); err != nil || len(v) != 400 {
+		t.Errorf("the plain value: %d bytes, %v", len(v), err)
 	}
 }
 

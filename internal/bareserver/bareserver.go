@@ -175,29 +175,100 @@ type Options struct {
 	Redis *redis.Client
 	// Trips are the round trips each step makes, by the step's name.
 	Trips map[string]Trips
+	// TripKind is what each round trip asks of Redis; zero means
+	// RecordTrips.
+	TripKind TripKind
 }
 
-// Trips are one step's Redis round trips: reads (a GET each) and writes
-// (a SET each).
+// Trips are one step's Redis round trips: reads and writes.
 type Trips struct {
 	Reads  int `json:"reads"`
 	Writes int `json:"writes"`
 }
 
+// TripKind is what the bare server's round trips ask of Redis.
+type TripKind string
+
+const (
+	// RecordTrips read and write records as a store does: a read is one
+	// HMGET of a record's three fields (version, purge time, the encoded
+	// record), a write one script that reads a record's version and
+	// writes its four fields (version, purge time, record, write token)
+	// and its TTL: the commands of a store's read and versioned write,
+	// minus the version comparison itself.
+	RecordTrips TripKind = "record"
+	// PlainTrips are the cheapest round trips: a GET, or a SET of about a
+	// record's size. No store that compares versions can write with them.
+	PlainTrips TripKind = "plain"
+)
+
 // StepHeader names the load generator's step in a request.
 const StepHeader = "X-Load-Step"
 
-// redisKey is the one key the bare server reads and writes, and
-// redisValue what it writes: about a stored record's size.
-const redisKey = "challengeload:bare"
+// redisKey is the key plain trips read and write, and redisValue what
+// they write: about a stored record's size. Record trips use
+// recordKeys hashes under redisKey.
+const (
+	redisKey   = "challengeload:bare"
+	recordKeys = 64
+)
 
 var redisValue = strings.Repeat("x", 400)
 
+// writeScript is a record trip's write: the calls of a store's versioned
+// update (HMGET, HSET of four fields, PEXPIRE). ARGV: now (µs), the
+// version the writer read, the record, the purge time, the TTL in ms,
+// the write's token, as the store's update sends them.
+var writeScript = redis.NewScript(`
+local cur = redis.call('HMGET', KEYS[1], 'v', 'p', 't')
+local v = tonumber(cur[1] or '0') + 1
+redis.call('HSET', KEYS[1], 'v', v, 'p', ARGV[4], 'r', ARGV[3], 't', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return v`)
+
+// tripper makes a step's round trips.
+type tripper struct {
+	client *redis.Client
+	kind   TripKind
+	next   atomic.Uint64 // spreads record trips over the records
+
+	mu     sync.Mutex
+	seeded atomic.Bool // the records exist, so that reads find a record's fields
+}
+
+// seed writes every record once, before the first record trip.
+func (t *tripper) seed(ctx context.Context) error {
+	if t.kind == PlainTrips || t.seeded.Load() {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.seeded.Load() {
+		return nil
+	}
+	for range recordKeys {
+		if err := t.write(ctx); err != nil {
+			return err
+		}
+	}
+	t.seeded.Store(true)
+	return nil
+}
+
+func (t *tripper) write(ctx context.Context) error {
+	now := time.Now().UnixMicro()
+	return writeScript.Run(ctx, t.client, []string{t.recordKey()},
+		now, "1", redisValue, now+int64(time.Hour/time.Microsecond), time.Hour.Milliseconds(), "0123456789abcdef").Err()
+}
+
+func (t *tripper) recordKey() string {
+	return redisKey + ":" + strconv.FormatUint(t.next.Add(1)%recordKeys, 10)
+}
+
 // withRedis makes each request's round trips before next answers it.
-func withRedis(next http.Handler, client *redis.Client, trips map[string]Trips) http.Handler {
+func withRedis(next http.Handler, t *tripper, trips map[string]Trips) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := trips[r.Header.Get(StepHeader)]
-		if err := roundTrips(r.Context(), client, t); err != nil {
+		if err := t.roundTrips(r.Context(), trips[r.Header.Get(StepHeader)]); err != nil {
 			http.Error(w, `{"error":"redis"}`, http.StatusServiceUnavailable)
 			return
 		}
@@ -205,14 +276,29 @@ func withRedis(next http.Handler, client *redis.Client, trips map[string]Trips) 
 	})
 }
 
-func roundTrips(ctx context.Context, client *redis.Client, t Trips) error {
-	for range t.Reads {
-		if err := client.Get(ctx, redisKey).Err(); err != nil && !errors.Is(err, redis.Nil) {
+func (t *tripper) roundTrips(ctx context.Context, n Trips) error {
+	if err := t.seed(ctx); err != nil {
+		return err
+	}
+	for range n.Reads {
+		var err error
+		if t.kind == PlainTrips {
+			err = t.client.Get(ctx, redisKey).Err()
+		} else {
+			err = t.client.HMGet(ctx, t.recordKey(), "v", "p", "r").Err()
+		}
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return err
 		}
 	}
-	for range t.Writes {
-		if err := client.Set(ctx, redisKey, redisValue, 0).Err(); err != nil {
+	for range n.Writes {
+		var err error
+		if t.kind == PlainTrips {
+			err = t.client.Set(ctx, redisKey, redisValue, 0).Err()
+		} else {
+			err = t.write(ctx)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -379,7 +465,11 @@ func New(opts Options) http.Handler {
 		encode(w, http.StatusOK, in)
 	})
 	if opts.Redis != nil {
-		return withRedis(mux, opts.Redis, opts.Trips)
+		kind := opts.TripKind
+		if kind == "" {
+			kind = RecordTrips
+		}
+		return withRedis(mux, &tripper{client: opts.Redis, kind: kind}, opts.Trips)
 	}
 	return mux
 }
