@@ -261,34 +261,51 @@ func (l Limits) Hold(n int) time.Duration {
 // one (nil), the digest is plain SHA-256, and names from small spaces (an
 // IPv4 address, a phone number) can be recovered by trying them all.
 func KeyDigest(key []byte, parts ...string) string {
-	return NewKeyDigester(key).Digest(parts...)
+	var h hash.Hash
+	if key == nil {
+		h = sha256.New()
+	} else {
+		h = hmac.New(sha256.New, key)
+	}
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// KeyDigester computes KeyDigest under one key, reusing its hash states:
-// for a backend that names keys on every call, it saves the HMAC's key
-// schedule and the allocations of a new hash each time. It is safe for
-// concurrent use.
+// KeyDigester computes KeyDigest under one key, for a backend that names
+// keys on every call: it keeps keyed hash states in a pool, which saves
+// the HMAC's key schedule and a new hash's allocations each time. Make
+// one with NewKeyDigester; it is safe for concurrent use.
 type KeyDigester struct {
-	pool sync.Pool // of *digestState
+	keyed bool
+	pool  sync.Pool // of *digestState
 }
 
-// digestState is a hash, the buffer its input is gathered in, and the
-// buffer its sum goes to.
+// digestState is what one Digest works with: the buffer its parts are
+// gathered in and, under a key, an HMAC.
 type digestState struct {
-	h   hash.Hash
+	mac hash.Hash
 	in  []byte
 	sum [sha256.Size]byte
 }
 
+// maxPooledDigestInput is the largest input buffer Digest puts back in
+// its pool: a rare long name does not stay in memory.
+const maxPooledDigestInput = 4 << 10
+
 // NewKeyDigester returns a KeyDigester under key (nil: plain SHA-256).
 // It keeps its own copy of key.
 func NewKeyDigester(key []byte) *KeyDigester {
-	d := &KeyDigester{}
-	if key == nil {
-		d.pool.New = func() any { return &digestState{h: sha256.New()} }
-	} else {
-		key = bytes.Clone(key)
-		d.pool.New = func() any { return &digestState{h: hmac.New(sha256.New, key)} }
+	d := &KeyDigester{keyed: key != nil}
+	key = bytes.Clone(key)
+	d.pool.New = func() any {
+		st := &digestState{}
+		if d.keyed {
+			st.mac = hmac.New(sha256.New, key)
+		}
+		return st
 	}
 	return d
 }
@@ -296,16 +313,29 @@ func NewKeyDigester(key []byte) *KeyDigester {
 // Digest returns KeyDigest(key, parts...).
 func (d *KeyDigester) Digest(parts ...string) string {
 	st := d.pool.Get().(*digestState)
-	defer d.pool.Put(st)
 	st.in = st.in[:0]
 	for _, p := range parts {
 		st.in = append(append(st.in, p...), 0)
 	}
-	st.h.Reset()
-	_, _ = st.h.Write(st.in)
-	clear(st.in) // the parts name people and addresses: the pooled buffer does not keep them
-	sum := st.h.Sum(st.sum[:0])
-	return hex.EncodeToString(sum[:16])
+	var sum []byte
+	if d.keyed {
+		st.mac.Reset()
+		st.mac.Write(st.in)
+		sum = st.mac.Sum(st.sum[:0])
+		// The parts name people and addresses: neither the buffer nor
+		// the hash (whose Reset restores its keyed start, overwriting
+		// the input it holds) keeps them in the pool.
+		st.mac.Reset()
+	} else {
+		st.sum = sha256.Sum256(st.in)
+		sum = st.sum[:]
+	}
+	out := hex.EncodeToString(sum[:16])
+	clear(st.in)
+	if cap(st.in) <= maxPooledDigestInput {
+		d.pool.Put(st)
+	}
+	return out
 }
 
 // PairMemory is how long a limiter must keep a (subject, source) pair's

@@ -13,11 +13,13 @@ import (
 )
 
 // redisCPU returns a reader of the CPU time the Redis at redisURL has
-// used (INFO cpu: used_cpu_user and used_cpu_sys, all its threads), and
-// a function closing its connection. Read around a measurement, it is
-// what the requests cost Redis: the share a fleet's one Redis spends,
-// which no server's own CPU shows. Other clients of the same Redis
-// count too, so measure on a Redis of its own.
+// used (INFO cpu: used_cpu_user and used_cpu_sys, all its threads, not
+// the children it forks to save), and a function closing its connection.
+// Read around a measurement, it is what the requests cost Redis: the
+// share a fleet's one Redis spends, which no server's own CPU shows.
+// Other clients of the same Redis count too, so measure on a Redis of
+// its own. The error says why the CPU time cannot be read (a Redis that
+// refuses INFO, say).
 func redisCPU(redisURL string) (read func() time.Duration, closeFn func(), err error) {
 	opts, err := redis.ParseURL(redisURL)
 	if err != nil {
@@ -37,9 +39,15 @@ func redisCPU(redisURL string) (read func() time.Duration, closeFn func(), err e
 		}
 		return d
 	}
-	if read() == 0 {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	info, err := client.Info(ctx, "cpu").Result()
+	if err == nil {
+		_, err = parseRedisCPU(info)
+	}
+	if err != nil {
 		_ = client.Close()
-		return nil, nil, errors.New("redis CPU: INFO cpu gave no used_cpu_user and used_cpu_sys")
+		return nil, nil, fmt.Errorf("redis CPU: %w", err)
 	}
 	return read, func() { _ = client.Close() }, nil
 }

@@ -206,11 +206,12 @@ const (
 const StepHeader = "X-Load-Step"
 
 // redisKey is the key plain trips read and write, and redisValue what
-// they write: about a stored record's size. Record trips use
-// recordKeys hashes under redisKey.
+// they write: about a stored record's size. Record trips spread over
+// recordKeys hashes under redisKey, so that they are not all served from
+// one hot key.
 const (
 	redisKey   = "challengeload:bare"
-	recordKeys = 64
+	recordKeys = 4096
 )
 
 var redisValue = strings.Repeat("x", 400)
