@@ -171,8 +171,10 @@ type Options struct {
 	// Outbox is the file a ChallengeEmail Init appends its code to, as
 	// "time destination code" lines; none if empty.
 	Outbox string
-	// Redis, if set, is where each request makes its step's Trips.
-	Redis *redis.Client
+	// Redis, if set, is where each request makes its step's Trips: a
+	// client, or go-redis's AutoPipeliner on one, as examples/server's
+	// -redis-autopipeline.
+	Redis redis.Cmdable
 	// Trips are the round trips each step makes, by the step's name.
 	Trips map[string]Trips
 }
@@ -194,7 +196,7 @@ const redisKey = "challengeload:bare"
 var redisValue = strings.Repeat("x", 400)
 
 // withRedis makes each request's round trips before next answers it.
-func withRedis(next http.Handler, client *redis.Client, trips map[string]Trips) http.Handler {
+func withRedis(next http.Handler, client redis.Cmdable, trips map[string]Trips) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t := trips[r.Header.Get(StepHeader)]
 		if err := roundTrips(r.Context(), client, t); err != nil {
@@ -205,7 +207,7 @@ func withRedis(next http.Handler, client *redis.Client, trips map[string]Trips) 
 	})
 }
 
-func roundTrips(ctx context.Context, client *redis.Client, t Trips) error {
+func roundTrips(ctx context.Context, client redis.Cmdable, t Trips) error {
 	for range t.Reads {
 		if err := client.Get(ctx, redisKey).Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return err
