@@ -19,7 +19,9 @@
 // The email scenario reads the codes the servers send from a named pipe
 // they append to (examples/server's -demo-outbox). On Redis the bare
 // server makes the round trips examples/server makes for each step,
-// counted with MONITOR before measuring (-bare-redis). -held measures
+// counted with MONITOR before measuring (-bare-redis), and sends them as
+// examples/server does: one by one, or auto-pipelined when -server-args
+// has -redis-autopipeline (-bare-autopipeline). -held measures
 // examples/server alone, restarted holding each count of PSD2 challenges
 // (-demo-held), and reports its CPU per request against the first count.
 package main
