@@ -36,4 +36,18 @@ func TestConformanceOnACluster(t *testing.T) {
 			return newLimiter(t, client, cfg.Limits, cfg.Clock)
 		})
 	})
+	// go-redis's auto-pipeliner batches per node: the store's and the
+	// limiter's commands still reach the master of their slot.
+	t.Run("store over an AutoPipeliner", func(t *testing.T) {
+		ap := autoPipelined(t, client)
+		storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+			return newStore(t, ap, cfg.Clock, cfg.Retention)
+		})
+	})
+	t.Run("limiter over an AutoPipeliner", func(t *testing.T) {
+		ap := autoPipelined(t, client)
+		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
+			return newLimiter(t, ap, cfg.Limits, cfg.Clock)
+		})
+	})
 }

@@ -317,10 +317,14 @@ func writeToken() string {
 // reached Redis (no connection could be had) with challenge.ErrUnavailable.
 // Writes of records are not classified: go-redis retries a command on a
 // new connection when one drops, so a write that ends in a refused dial
-// may have been applied by an earlier try.
+// may have been applied by an earlier try. Through a go-redis
+// AutoPipeliner, a command refused because its queue is full
+// (MaxQueuedCommands) or because no batch could be sent within the
+// engine's backstop was not sent either.
 func classify(err error) error {
 	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) {
+	if errors.As(err, &op) && op.Op == "dial" || errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) ||
+		errors.Is(err, redis.ErrAutoPipelineQueueFull) || errors.Is(err, redis.ErrAutoPipelineTimeout) {
 		return fmt.Errorf("%w: %w", challenge.ErrUnavailable, err)
 	}
 	return err

@@ -20,8 +20,10 @@
 // they append to (examples/server's -demo-outbox). On Redis the bare
 // server makes the round trips examples/server makes for each step,
 // counted with MONITOR before measuring (-bare-redis), reading and
-// writing records as a store does (-bare-trips), and the report adds
-// each server's Redis CPU per request. -held measures
+// writing records as a store does (-bare-trips), and sends them as
+// examples/server does: one by one, or auto-pipelined when -server-args
+// has -redis-autopipeline (-bare-autopipeline); the report adds each
+// server's Redis CPU per request. -held measures
 // examples/server alone, restarted holding each count of PSD2 challenges
 // (-demo-held), and reports its CPU per request against the first count.
 package main
@@ -78,6 +80,7 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	outboxPath := fs.String("outbox", "", "named pipe the servers write e-mail codes to (-demo-outbox), made if missing; a temporary one if empty. With -target, start the server with -demo-outbox naming it, and stop it before challengeload ends: a code written to a pipe nobody reads waits")
 	heldList := fs.String("held", "", "comma-separated counts of PSD2 challenges examples/server holds (-demo-held), e.g. 0,100000,1000000: measure it alone, restarted with each, and report its CPU per request against the first")
 	bareRedis := fs.String("bare-redis", "", "Redis URL on which the bare server makes, per request, the Redis round trips examples/server makes for the step (counted before measuring, with MONITOR on this Redis); by default examples/server's own when -server-args selects -store redis")
+	bareAutoPipeline := fs.Bool("bare-autopipeline", false, "the bare server sends its Redis round trips through go-redis's AutoPipeliner, batching concurrent requests' commands; by default as examples/server does (-redis-autopipeline in -server-args)")
 	bare := fs.Bool("bare", false, "serve the bare baseline (used by challengeload itself)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address, with -bare")
 	redisTrips := fs.String("redis-trips", "", "with -bare and -bare-redis: each step's round trips, as JSON (used by challengeload itself)")
@@ -95,8 +98,17 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if err != nil {
 				return fmt.Errorf("-bare-redis: %w", err)
 			}
-			opts.Redis = redis.NewClient(ropts)
-			defer opts.Redis.Close()
+			client := redis.NewClient(ropts)
+			defer client.Close()
+			opts.Redis = client
+			if *bareAutoPipeline {
+				ap, err := client.AutoPipeline()
+				if err != nil {
+					return fmt.Errorf("-bare-autopipeline: %w", err)
+				}
+				defer ap.Close()
+				opts.Redis = ap
+			}
 			if err := json.Unmarshal([]byte(*redisTrips), &opts.Trips); err != nil {
 				return fmt.Errorf("-redis-trips: %w", err)
 			}
@@ -177,6 +189,11 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *bareRedis == "" && *target == "" {
 		*bareRedis = redisOfServer(*serverArgs)
 	}
+	var bareGiven *bool
+	if flagGiven(fs, "bare-autopipeline") {
+		bareGiven = bareAutoPipeline
+	}
+	serverPipelines, barePipelines := pipelining(*serverArgs, os.Getenv, bareGiven)
 	bareArgs := []string{"-bare", "-addr", "127.0.0.1:0"}
 	if srv.outbox != "" {
 		bareArgs = append(bareArgs, "-outbox", srv.outbox)
@@ -196,7 +213,8 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return err
 		}
-		bareArgs = append(bareArgs, "-bare-redis", *bareRedis, "-redis-trips", string(b), "-bare-trips", *bareTrips)
+		bareArgs = append(bareArgs, "-bare-redis", *bareRedis, "-redis-trips", string(b), "-bare-trips", *bareTrips,
+			"-bare-autopipeline="+strconv.FormatBool(barePipelines))
 		opts.stepHeader = true
 	}
 	self, err := os.Executable()
@@ -212,6 +230,8 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	header()
 	if trips != nil {
 		printTrips(stdout, trips, bareserver.TripKind(*bareTrips))
+		fmt.Fprintf(stdout, "Redis commands: examples/server %s; bare server %s\n",
+			commandPath(serverPipelines, *target != "", "-redis-autopipeline"), commandPath(barePipelines, false, "-bare-autopipeline"))
 	}
 	failed := false
 	for _, sc := range chosen {
@@ -226,6 +246,25 @@ func mainErr(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("some requests failed (see above)")
 	}
 	return nil
+}
+
+// flagGiven reports whether the command line set the flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// commandPath says how a server sends its Redis commands.
+func commandPath(autoPipelined, unknown bool, flagName string) string {
+	switch {
+	case unknown:
+		return "as started (-target)"
+	case autoPipelined:
+		return "auto-pipelined (" + flagName + ")"
+	default:
+		return "one by one, each request's on a pooled connection"
+	}
 }
 
 // parseCounts reads a comma-separated list of counts; none if s is empty.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +41,36 @@ func redisOfServer(serverArgs string) string {
 		return ""
 	}
 	return url
+}
+
+// pipelining returns whether examples/server auto-pipelines its Redis
+// commands, and whether the bare server does: as told (-bare-autopipeline,
+// bareGiven non-nil), or else as examples/server, so that both pay
+// their round trips the same way.
+func pipelining(serverArgs string, getenv func(string) string, bareGiven *bool) (server, bare bool) {
+	server = autoPipelineOfServer(serverArgs, getenv)
+	if bareGiven != nil {
+		return server, *bareGiven
+	}
+	return server, server
+}
+
+// autoPipelineOfServer reports whether examples/server, given the flags
+// serverArgs and the environment getenv, auto-pipelines its Redis
+// commands (-redis-autopipeline, or CHALLENGEKIT_REDIS_AUTOPIPELINE).
+func autoPipelineOfServer(serverArgs string, getenv func(string) string) bool {
+	on, _ := strconv.ParseBool(getenv("CHALLENGEKIT_REDIS_AUTOPIPELINE"))
+	for _, a := range strings.Fields(serverArgs) {
+		name, value, inline := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if name != "redis-autopipeline" {
+			continue
+		}
+		on = true
+		if inline {
+			on, _ = strconv.ParseBool(value)
+		}
+	}
+	return on
 }
 
 // traceSamples is how many flows of each scenario countTrips watches:

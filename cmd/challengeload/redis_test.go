@@ -17,12 +17,21 @@ import (
 // TestBareServerPaysTheServersRoundTrips counts examples/server's Redis
 // round trips per step on a private Redis, then counts the bare server's
 // given those: they must be the same, and every step of these flows must
-// reach the store.
+// reach the store. Both auto-pipelined, the same.
 func TestBareServerPaysTheServersRoundTrips(t *testing.T) {
 	port := servicetest.FreePort(t)
 	servicetest.StartRedis(t, port, t.TempDir())
 	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	c, err := startServer(context.Background(), serverOptions{logLevel: "warn", users: 100, extra: "-store redis -redis-url " + url}, io.Discard)
+	t.Run("one by one", func(t *testing.T) { bareServerPaysTheServersRoundTrips(t, url, false) })
+	t.Run("auto-pipelined", func(t *testing.T) { bareServerPaysTheServersRoundTrips(t, url, true) })
+}
+
+func bareServerPaysTheServersRoundTrips(t *testing.T, url string, autoPipeline bool) {
+	extra := "-store redis -redis-url " + url
+	if autoPipeline {
+		extra += " -redis-autopipeline"
+	}
+	c, err := startServer(context.Background(), serverOptions{logLevel: "warn", users: 100, extra: extra}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +57,18 @@ func TestBareServerPaysTheServersRoundTrips(t *testing.T) {
 	}
 	client := redis.NewClient(ropts)
 	defer client.Close()
+	var cmds redis.Cmdable = client
+	if autoPipeline {
+		ap, err := client.AutoPipeline()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ap.Close()
+		cmds = ap
+	}
 	ctx := context.Background()
 	for _, kind := range []bareserver.TripKind{bareserver.RecordTrips, bareserver.PlainTrips} {
-		bare := httptest.NewServer(bareserver.New(bareserver.Options{Redis: client, Trips: real, TripKind: kind}))
+		bare := httptest.NewServer(bareserver.New(bareserver.Options{Redis: cmds, Trips: real, TripKind: kind}))
 		got, err := countTrips(ctx, url, bare.URL, chosen, opts)
 		bare.Close()
 		if err != nil {
@@ -104,6 +122,38 @@ func TestRedisOfServer(t *testing.T) {
 	} {
 		if got := redisOfServer(args); got != want {
 			t.Errorf("redisOfServer(%q) = %q, want %q", args, got, want)
+		}
+	}
+}
+
+// TestTheBareServerPipelinesAsExamplesServerDoes: unless told otherwise,
+// the bare server auto-pipelines its round trips exactly when
+// examples/server does.
+func TestTheBareServerPipelinesAsExamplesServerDoes(t *testing.T) {
+	yes, no := true, false
+	for _, tc := range []struct {
+		args, env    string
+		given        *bool
+		server, bare bool
+	}{
+		{"-store redis", "", nil, false, false},
+		{"-store redis -redis-autopipeline", "", nil, true, true},
+		{"-redis-autopipeline=true -store redis", "", nil, true, true},
+		{"-store redis --redis-autopipeline=false", "", nil, false, false},
+		{"-store redis", "true", nil, true, true},
+		{"-store redis -redis-autopipeline=0", "true", nil, false, false},
+		{"-store redis -redis-autopipeline", "", &no, true, false},
+		{"-store redis", "", &yes, false, true},
+	} {
+		getenv := func(k string) string {
+			if k == "CHALLENGEKIT_REDIS_AUTOPIPELINE" {
+				return tc.env
+			}
+			return ""
+		}
+		if server, bare := pipelining(tc.args, getenv, tc.given); server != tc.server || bare != tc.bare {
+			t.Errorf("-server-args %q, variable %q, -bare-autopipeline %v: server %v, bare %v; want %v, %v",
+				tc.args, tc.env, tc.given, server, bare, tc.server, tc.bare)
 		}
 	}
 }

@@ -28,6 +28,7 @@ type config struct {
 	addr              string
 	store             string
 	redisURL          string
+	redisAutoPipeline bool // batch concurrent requests' Redis commands (go-redis's experimental AutoPipeliner)
 	postgresURL       string
 	psd2TTL           time.Duration
 	authnTTL          time.Duration
@@ -67,9 +68,17 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		defaults[name] = def
 		return fs.String(name, env(name, def), usage)
 	}
+	// boolean is a flag that may stand alone (-name means -name=true).
+	boolean := func(name, usage string) *string {
+		defaults[name] = "false"
+		v := &boolFlag{value: env(name, "false")}
+		fs.Var(v, name, usage)
+		return &v.value
+	}
 	addr := str("addr", "127.0.0.1:8080", "listen address")
 	store := str("store", "memory", "challenge store: memory, redis or postgres")
 	redisURL := str("redis-url", "redis://127.0.0.1:6379/0", "Redis URL, for -store redis: redis:// or rediss:// (one node), redis+cluster:// (a Cluster), redis+sentinel:// (through Sentinels)")
+	redisAutoPipeline := boolean("redis-autopipeline", "for -store redis: send the Redis commands of concurrent requests together, in shared pipelines (go-redis's experimental auto-pipelining): fewer round trips and system calls under load")
 	postgresURL := str("postgres-url", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL, for -store postgres")
 	psd2TTL := str("psd2-ttl", "5m", "lifetime of a PSD2 challenge")
 	authnTTL := str("authn-ttl", "5m", "lifetime of a factor transaction")
@@ -110,6 +119,13 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 		errs = append(errs, fmt.Errorf("-demo-pages: %q is not true or false", *demoPages))
 	} else {
 		c.demoPages = on
+	}
+	if on, err := strconv.ParseBool(*redisAutoPipeline); err != nil {
+		errs = append(errs, fmt.Errorf("-redis-autopipeline: %q is not true or false", *redisAutoPipeline))
+	} else if on && c.store != "redis" {
+		errs = append(errs, fmt.Errorf("-redis-autopipeline: only with -store redis (not %s)", c.store))
+	} else {
+		c.redisAutoPipeline = on
 	}
 	for _, d := range []struct {
 		name string
@@ -194,6 +210,19 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	return c, errors.Join(errs...)
 }
+
+// boolFlag is the text of a flag that may be given alone, as -name; it is
+// checked to be true or false after parsing, like the environment's.
+type boolFlag struct{ value string }
+
+func (b *boolFlag) String() string {
+	if b == nil {
+		return ""
+	}
+	return b.value
+}
+func (b *boolFlag) Set(s string) error { b.value = s; return nil }
+func (b *boolFlag) IsBoolFlag() bool   { return true }
 
 // envName is the environment variable that sets a flag: -psd2-ttl is
 // CHALLENGEKIT_PSD2_TTL.

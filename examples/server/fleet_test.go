@@ -196,10 +196,24 @@ func TestFleetSharesChallenges(t *testing.T) {
 // /readyz answers 503 naming it; once Redis is back, the same server
 // process is ready and serves again. Every line it logs meanwhile is JSON,
 // go-redis's own included.
+// With -redis-autopipeline, the same.
 func TestStoreOutageAndRecovery(t *testing.T) {
-	port := servicetest.FreePort(t)
-	stopRedis := servicetest.StartRedis(t, port, t.TempDir())
-	p := startProcess(t, "-store", "redis", "-redis-url", fmt.Sprintf("redis://127.0.0.1:%d/0", port))
+	forRedisCommandPaths(t, func(t *testing.T, extra ...string) {
+		port := servicetest.FreePort(t)
+		stopRedis := servicetest.StartRedis(t, port, t.TempDir())
+		p := startProcess(t, append([]string{"-store", "redis", "-redis-url", fmt.Sprintf("redis://127.0.0.1:%d/0", port)}, extra...)...)
+		storeOutageAndRecovery(t, p, port, stopRedis)
+	})
+}
+
+// forRedisCommandPaths runs test once on a server sending its Redis
+// commands one by one, once with -redis-autopipeline.
+func forRedisCommandPaths(t *testing.T, test func(t *testing.T, extra ...string)) {
+	t.Run("one by one", func(t *testing.T) { test(t) })
+	t.Run("auto-pipelined", func(t *testing.T) { test(t, "-redis-autopipeline") })
+}
+
+func storeOutageAndRecovery(t *testing.T, p *process, port int, stopRedis func()) {
 	create(t, p)
 	waitReady(t, p, 10*time.Second)
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pquerna/otp/totp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/internal/servicetest"
@@ -68,11 +70,16 @@ func assertJSONLogs(t *testing.T, p *process) {
 // never the URL's password), answers the APIs with their 503 envelope;
 // once Redis is started it loads its demo data and serves every flow,
 // without a restart.
+// With -redis-autopipeline, the same.
 func TestStartsWithTheStoreDown(t *testing.T) {
 	servicetest.Programs(t, "redis-server")
+	forRedisCommandPaths(t, startsWithTheStoreDown)
+}
+
+func startsWithTheStoreDown(t *testing.T, extra ...string) {
 	port := servicetest.FreePort(t)
 	const password = "s3cret-pass"
-	p := startProcess(t, "-store", "redis", "-redis-url", fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", password, port), "-store-retry-max", "100ms")
+	p := startProcess(t, append([]string{"-store", "redis", "-redis-url", fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", password, port), "-store-retry-max", "100ms"}, extra...)...)
 
 	if status, body := getJSON(t, p.base+"/livez"); status != 200 || body["status"] != "ok" {
 		t.Fatalf("livez with the store down: %d %v", status, body)
@@ -159,7 +166,23 @@ func totpLogin(base, user string) error {
 func TestServesOverARedisCluster(t *testing.T) {
 	addrs := servicetest.RedisCluster(t)
 	url := "redis+cluster://" + addrs[0] + "?addr=" + addrs[1] + "&addr=" + addrs[2]
-	p := startProcess(t, "-store", "redis", "-redis-url", url)
+	forRedisCommandPaths(t, func(t *testing.T, extra ...string) {
+		p := startProcess(t, append([]string{"-store", "redis", "-redis-url", url, "-demo-load-users", "1"}, extra...)...)
+		servesOverARedisCluster(t, p, totpUser(extra))
+	})
+}
+
+// totpUser is a user with alice's TOTP secret for each run of
+// forRedisCommandPaths over one Redis (on a server with
+// -demo-load-users 1): a code is accepted once per user.
+func totpUser(extra []string) string {
+	if len(extra) == 0 {
+		return "alice"
+	}
+	return "load-0"
+}
+
+func servesOverARedisCluster(t *testing.T, p *process, user string) {
 	waitReady(t, p, 10*time.Second)
 
 	for range 3 { // challenges land in different slots, so on different masters
@@ -175,7 +198,7 @@ func TestServesOverARedisCluster(t *testing.T) {
 	if cat, _ := body["Challenge"].([]any); status != 200 || len(cat) != 5 {
 		t.Fatalf("the demo catalog: %d %v", status, body)
 	}
-	if err := totpLogin(p.base, "alice"); err != nil {
+	if err := totpLogin(p.base, user); err != nil {
 		t.Fatal(err)
 	}
 	assertJSONLogs(t, p)
@@ -219,6 +242,37 @@ func TestRedisURLForms(t *testing.T) {
 	_, secrets, err := newRedisClient("redis://:pa%3Ass@127.0.0.1:6379/0")
 	if err != nil || len(secrets) != 1 || secrets[0] != "pa:ss" {
 		t.Errorf("the URL's password, decoded, is a secret to redact: %q %v", secrets, err)
+	}
+}
+
+// TestRedisAutoPipelineOnEveryTopology: -redis-autopipeline puts
+// go-redis's AutoPipeliner in front of every client a URL can name, and
+// closing the store closes both.
+func TestRedisAutoPipelineOnEveryTopology(t *testing.T) {
+	for _, url := range []string{
+		"redis://127.0.0.1:6379/0",
+		"redis+cluster://h1:7000?addr=h2:7001",
+		"redis+sentinel://s1:26379/0?master_name=mymaster",
+	} {
+		client, _, err := newRedisClient(url)
+		if err != nil {
+			t.Fatalf("%s: %v", url, err)
+		}
+		cmds, closeRedis, err := redisCommands(client, true)
+		if err != nil {
+			t.Fatalf("%s: -redis-autopipeline: %v", url, err)
+		}
+		if _, ok := cmds.(*redis.AutoPipeliner); !ok {
+			t.Errorf("%s: -redis-autopipeline sends through a %T", url, cmds)
+		}
+		closeRedis()
+		ctx := context.Background()
+		if err := cmds.Get(ctx, "k").Err(); !errors.Is(err, redis.ErrClosed) {
+			t.Errorf("%s: the pipeliner after close: %v; want ErrClosed", url, err)
+		}
+		if err := client.Get(ctx, "k").Err(); !errors.Is(err, redis.ErrClosed) {
+			t.Errorf("%s: the client after close: %v; want ErrClosed", url, err)
+		}
 	}
 }
 
@@ -287,14 +341,16 @@ func TestStartsWithPostgresDown(t *testing.T) {
 // private Sentinel, named by a redis+sentinel:// URL.
 func TestServesThroughSentinel(t *testing.T) {
 	sentinel := servicetest.RedisSentinel(t, "ckmaster")
-	p := startProcess(t, "-store", "redis", "-redis-url", "redis+sentinel://"+sentinel+"/0?master_name=ckmaster")
-	waitReady(t, p, 10*time.Second)
-	id := create(t, p)
-	if status, c := psd2Call(t, "GET", p.base+"/v1/psd2/challenges/"+id, demoPartnerToken, ""); status != 200 || c["status"] != "pending" {
-		t.Fatalf("GET: %d %v", status, c)
-	}
-	if err := totpLogin(p.base, "alice"); err != nil {
-		t.Fatal(err)
-	}
-	assertJSONLogs(t, p)
+	forRedisCommandPaths(t, func(t *testing.T, extra ...string) {
+		p := startProcess(t, append([]string{"-store", "redis", "-redis-url", "redis+sentinel://" + sentinel + "/0?master_name=ckmaster", "-demo-load-users", "1"}, extra...)...)
+		waitReady(t, p, 10*time.Second)
+		id := create(t, p)
+		if status, c := psd2Call(t, "GET", p.base+"/v1/psd2/challenges/"+id, demoPartnerToken, ""); status != 200 || c["status"] != "pending" {
+			t.Fatalf("GET: %d %v", status, c)
+		}
+		if err := totpLogin(p.base, totpUser(extra)); err != nil {
+			t.Fatal(err)
+		}
+		assertJSONLogs(t, p)
+	})
 }

@@ -30,6 +30,25 @@ func newRedisClient(rawURL string) (redis.UniversalClient, []string, error) {
 	return client, secrets, nil
 }
 
+// redisCommands returns what the store and the limiter send their
+// commands through: client itself, or, with autoPipeline, go-redis's
+// AutoPipeliner on it (one node, a Sentinel's master or a Cluster), which
+// sends the commands of concurrent callers together, in shared
+// pipelines. A command waits on the pipeliner's context, not its
+// caller's: the client's ReadTimeout bounds it. close closes the
+// pipeliner, then the client.
+func redisCommands(client redis.UniversalClient, autoPipeline bool) (redis.UniversalClient, func(), error) {
+	if !autoPipeline {
+		return client, func() { _ = client.Close() }, nil
+	}
+	ap, err := client.AutoPipeline()
+	if err != nil {
+		_ = client.Close()
+		return nil, nil, fmt.Errorf("-redis-autopipeline: %w", err)
+	}
+	return ap, func() { _ = ap.Close(); _ = client.Close() }, nil
+}
+
 // withoutCredentials keeps a URL's user and password out of err, which
 // is printed: url.Error quotes the whole URL, and a URL that does not
 // parse has no password the redactor could know.

@@ -100,6 +100,29 @@ func TestConfigLayersFlagsOverEnvironmentOverDefaults(t *testing.T) {
 	}
 }
 
+func TestRedisAutoPipelineIsOptIn(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want bool
+	}{
+		{[]string{"-store", "redis"}, "", false},
+		{[]string{"-store", "redis", "-redis-autopipeline"}, "", true},
+		{[]string{"-store", "redis"}, "true", true},
+		{[]string{"-store", "redis", "-redis-autopipeline=false"}, "true", false},
+	} {
+		c, err := parseConfig(tc.args, func(k string) string {
+			if k == "CHALLENGEKIT_REDIS_AUTOPIPELINE" {
+				return tc.env
+			}
+			return ""
+		})
+		if err != nil || c.redisAutoPipeline != tc.want {
+			t.Errorf("%q, CHALLENGEKIT_REDIS_AUTOPIPELINE=%q: %v, %v; want %v", tc.args, tc.env, c.redisAutoPipeline, err, tc.want)
+		}
+	}
+}
+
 func TestConfigRefusesBadValues(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -115,6 +138,8 @@ func TestConfigRefusesBadValues(t *testing.T) {
 		{[]string{"-demo-load-users", "-3"}, `-demo-load-users: "-3" is not a number`},
 		{[]string{"-demo-load-kba", "10001"}, `-demo-load-kba: "10001" is not a number from 0 to 10000`},
 		{[]string{"-demo-held", "lots"}, `-demo-held: "lots" is not a number`},
+		{[]string{"-store", "redis", "-redis-autopipeline=sometimes"}, `-redis-autopipeline: "sometimes" is not true or false`},
+		{[]string{"-redis-autopipeline"}, "-redis-autopipeline: only with -store redis (not memory)"},
 		{[]string{"extra"}, "unexpected arguments"},
 	} {
 		_, err := parseConfig(tc.args, func(string) string { return "" })

@@ -46,21 +46,25 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (*openedSto
 			return nil, fmt.Errorf("-redis-url: %w", err)
 		}
 		logRedisTo(log, redactor(secrets...))
-		s, err := redisstore.New(client, redisstore.Options{})
+		cmds, closeRedis, err := redisCommands(client, cfg.redisAutoPipeline)
 		if err != nil {
-			_ = client.Close()
+			return nil, err
+		}
+		s, err := redisstore.New(cmds, redisstore.Options{})
+		if err != nil {
+			closeRedis()
 			return nil, err
 		}
 		// The limiter shares the Redis: every server of a fleet spends one budget.
-		limiter, err := redisstore.NewLimiter(client, cfg.limits, redisstore.Options{DigestKey: cfg.digestKey()})
+		limiter, err := redisstore.NewLimiter(cmds, cfg.limits, redisstore.Options{DigestKey: cfg.digestKey()})
 		if err != nil {
-			_ = client.Close()
+			closeRedis()
 			return nil, err
 		}
 		// Scripts also load themselves on first use; loading them first
 		// makes every write one round trip.
 		prepare := func(ctx context.Context) error { return errors.Join(s.Load(ctx), limiter.Load(ctx)) }
-		return &openedStore{store: s, limiter: limiter, prepare: prepare, close: func() { _ = client.Close() }, secrets: secrets}, nil
+		return &openedStore{store: s, limiter: limiter, prepare: prepare, close: closeRedis, secrets: secrets}, nil
 	case "postgres":
 		pcfg, err := pgxpool.ParseConfig(cfg.postgresURL)
 		if err != nil {

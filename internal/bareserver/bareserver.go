@@ -171,8 +171,10 @@ type Options struct {
 	// Outbox is the file a ChallengeEmail Init appends its code to, as
 	// "time destination code" lines; none if empty.
 	Outbox string
-	// Redis, if set, is where each request makes its step's Trips.
-	Redis *redis.Client
+	// Redis, if set, is where each request makes its step's Trips: a
+	// client, or go-redis's AutoPipeliner on one, as examples/server's
+	// -redis-autopipeline.
+	Redis redis.Cmdable
 	// Trips are the round trips each step makes, by the step's name.
 	Trips map[string]Trips
 	// TripKind is what each round trip asks of Redis; zero means
@@ -229,7 +231,7 @@ return v`)
 
 // tripper makes a step's round trips.
 type tripper struct {
-	client *redis.Client
+	client redis.Cmdable
 	kind   TripKind
 	next   atomic.Uint64 // spreads record trips over the records
 
