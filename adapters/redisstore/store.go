@@ -43,6 +43,11 @@ type Options struct {
 	// Retention is how long an expired record stays readable; zero means
 	// challenge.DefaultRetention.
 	Retention time.Duration
+	// PingClient is the client Ping sends its PINGs with; nil means the
+	// store's own. Ping reaches every master of a *redis.ClusterClient;
+	// when the store's client is go-redis's AutoPipeliner over a Cluster,
+	// which hides its nodes, pass the ClusterClient here.
+	PingClient redis.UniversalClient
 	// DigestKey, for a Limiter, keys the digests that name its keys
 	// (challenge.KeyDigest): with a secret key, a reader of Redis cannot
 	// tell whose budgets they are. Every server of a fleet needs the same
@@ -54,6 +59,7 @@ type Options struct {
 // by many processes sharing one Redis.
 type Store struct {
 	client    redis.UniversalClient
+	ping      redis.UniversalClient // Ping's client
 	prefix    string
 	clock     challenge.Clock
 	retention int64 // microseconds
@@ -82,7 +88,10 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
 	}
-	return &Store{client: client, prefix: opts.Prefix, clock: opts.Clock, retention: opts.Retention.Microseconds()}, nil
+	if opts.PingClient == nil {
+		opts.PingClient = client
+	}
+	return &Store{client: client, ping: opts.PingClient, prefix: opts.Prefix, clock: opts.Clock, retention: opts.Retention.Microseconds()}, nil
 }
 
 // Lua scripts. KEYS[1] is the record's key; ARGV[1] is now (µs). A hash's
@@ -334,10 +343,10 @@ func classify(err error) error {
 // Cluster.
 func (s *Store) Ping(ctx context.Context) error {
 	var err error
-	if c, ok := s.client.(*redis.ClusterClient); ok {
+	if c, ok := s.ping.(*redis.ClusterClient); ok {
 		err = c.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error { return m.Ping(ctx).Err() })
 	} else {
-		err = s.client.Ping(ctx).Err()
+		err = s.ping.Ping(ctx).Err()
 	}
 	if err != nil {
 		return fmt.Errorf("redisstore: ping: %w", classify(err))

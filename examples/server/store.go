@@ -50,7 +50,9 @@ func openStore(ctx context.Context, cfg *config, log zerolog.Logger) (*openedSto
 		if err != nil {
 			return nil, err
 		}
-		s, err := redisstore.New(cmds, redisstore.Options{})
+		// Ping goes through the client: through a pipeliner it would
+		// reach one node of a Cluster, not every master.
+		s, err := redisstore.New(cmds, redisstore.Options{PingClient: client})
 		if err != nil {
 			closeRedis()
 			return nil, err
