@@ -11,8 +11,6 @@ import (
 
 	"github.com/challengekit/challengekit/adapters/redisstore"
 	"github.com/challengekit/challengekit/challenge"
-	"github.com/challengekit/challengekit/challenge/limitertest"
-	"github.com/challengekit/challengekit/challenge/storetest"
 	"github.com/challengekit/challengekit/internal/netfault"
 	"github.com/challengekit/challengekit/internal/servicetest"
 )
@@ -41,16 +39,7 @@ func TestConformanceOverAnAutoPipeliner(t *testing.T) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	t.Run("store", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
-			return newStore(t, ap, cfg.Clock, cfg.Retention)
-		})
-	})
-	t.Run("limiter", func(t *testing.T) {
-		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
-			return newLimiter(t, ap, cfg.Limits, cfg.Clock)
-		})
-	})
+	conformance(t, ap)
 }
 
 // TestScriptsAreReloadedOverAnAutoPipeliner: after SCRIPT FLUSH, the
@@ -112,18 +101,8 @@ func TestAnAutoPipelinerFailsLikeTheClient(t *testing.T) {
 		}
 	})
 	t.Run("no answer before the deadline", func(t *testing.T) {
-		direct := servicetest.Redis(t)
-		proxy, err := netfault.Listen(direct.Options().Addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = proxy.Close() })
-		opts := *direct.Options()
-		opts.Addr = proxy.Addr()
-		opts.ReadTimeout = 300 * time.Millisecond
-		opts.MaxRetries = -1
-		client := redis.NewClient(&opts)
-		t.Cleanup(func() { _ = client.Close() })
+		const readTimeout = 300 * time.Millisecond
+		client, proxy := proxied(t, func(o *redis.Options) { o.ReadTimeout, o.MaxRetries = readTimeout, -1 })
 		ap := autoPipelined(t, client)
 		s := newStore(t, ap, nil, 0)
 		if err := s.Load(context.Background()); err != nil {
@@ -137,13 +116,13 @@ func TestAnAutoPipelinerFailsLikeTheClient(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err = s.Get(ctx, "k", "x")
+		_, err := s.Get(ctx, "k", "x")
 		waited := time.Since(start)
 		if err == nil || errors.Is(err, challenge.ErrUnavailable) || errors.Is(err, challenge.ErrNotFound) {
 			t.Fatalf("Get with no answer: %v; want an error that is neither ErrUnavailable nor ErrNotFound", err)
 		}
 		if waited > 2*time.Second {
-			t.Fatalf("Get with no answer waited %v; want it bounded by the ReadTimeout (%v)", waited, opts.ReadTimeout)
+			t.Fatalf("Get with no answer waited %v; want it bounded by the ReadTimeout (%v)", waited, readTimeout)
 		}
 		err = s.Create(context.Background(), &challenge.Record{Kind: "k", ID: "y", State: "s"})
 		if err == nil || errors.Is(err, challenge.ErrUnavailable) {
@@ -156,16 +135,7 @@ func TestAnAutoPipelinerFailsLikeTheClient(t *testing.T) {
 // because MaxQueuedCommands are in flight was never sent, so a read or a
 // limiter call says ErrUnavailable.
 func TestAFullAutoPipelinerIsUnavailable(t *testing.T) {
-	direct := servicetest.Redis(t)
-	proxy, err := netfault.Listen(direct.Options().Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proxy.Close() })
-	opts := *direct.Options()
-	opts.Addr = proxy.Addr()
-	client := redis.NewClient(&opts)
-	t.Cleanup(func() { _ = client.Close() })
+	client, proxy := proxied(t, nil)
 	ap, err := client.AutoPipelineWithOptions(&redis.AutoPipelineOptions{MaxQueuedCommands: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -9,9 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/challengekit/challengekit/adapters/redisstore"
-	"github.com/challengekit/challengekit/challenge"
-	"github.com/challengekit/challengekit/challenge/limitertest"
-	"github.com/challengekit/challengekit/challenge/storetest"
 	"github.com/challengekit/challengekit/internal/servicetest"
 )
 
@@ -29,24 +26,10 @@ func TestConformanceOnACluster(t *testing.T) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	t.Run("store", func(t *testing.T) {
-		storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
-			return newStore(t, client, cfg.Clock, cfg.Retention)
-		})
-	})
-	t.Run("limiter", func(t *testing.T) {
-		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
-			return newLimiter(t, client, cfg.Limits, cfg.Clock)
-		})
-	})
+	conformance(t, client)
 	// go-redis's auto-pipeliner batches per node: the store's and the
 	// limiter's commands still reach the master of their slot.
-	t.Run("store over an AutoPipeliner", func(t *testing.T) {
-		ap := autoPipelined(t, client)
-		storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
-			return newStore(t, ap, cfg.Clock, cfg.Retention)
-		})
-	})
+	t.Run("over an AutoPipeliner", func(t *testing.T) { conformance(t, autoPipelined(t, client)) })
 	// The pipeliner hides the nodes: through PingClient, Ping still
 	// reaches every master.
 	t.Run("Ping over an AutoPipeliner", func(t *testing.T) {
@@ -86,11 +69,5 @@ func TestConformanceOnACluster(t *testing.T) {
 		if masters != 3 {
 			t.Errorf("Ping reached %d of the Cluster's 3 masters (PINGs before %v, after %v)", masters, before, after)
 		}
-	})
-	t.Run("limiter over an AutoPipeliner", func(t *testing.T) {
-		ap := autoPipelined(t, client)
-		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
-			return newLimiter(t, ap, cfg.Limits, cfg.Clock)
-		})
 	})
 }

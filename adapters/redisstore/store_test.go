@@ -15,6 +15,7 @@ import (
 	"github.com/challengekit/challengekit/adapters/redisstore"
 	"github.com/challengekit/challengekit/challenge"
 	"github.com/challengekit/challengekit/challenge/challengetest"
+	"github.com/challengekit/challengekit/challenge/limitertest"
 	"github.com/challengekit/challengekit/challenge/storetest"
 	"github.com/challengekit/challengekit/internal/netfault"
 	"github.com/challengekit/challengekit/internal/servicetest"
@@ -35,6 +36,42 @@ func newStore(t testing.TB, client redis.UniversalClient, clock challenge.Clock,
 		t.Fatal(err)
 	}
 	return s
+}
+
+// proxied returns a client of the test Redis whose commands pass through a
+// netfault proxy, and the proxy; options change the client's options
+// (their Addr is the proxy's). Both close when the test ends.
+func proxied(t testing.TB, options func(*redis.Options)) (*redis.Client, *netfault.Proxy) {
+	t.Helper()
+	direct := servicetest.Redis(t)
+	proxy, err := netfault.Listen(direct.Options().Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = proxy.Close() })
+	opts := *direct.Options()
+	opts.Addr = proxy.Addr()
+	if options != nil {
+		options(&opts)
+	}
+	client := redis.NewClient(&opts)
+	t.Cleanup(func() { _ = client.Close() })
+	return client, proxy
+}
+
+// conformance runs the store's and the limiter's conformance suites over
+// client.
+func conformance(t *testing.T, client redis.UniversalClient) {
+	t.Run("store", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
+			return newStore(t, client, cfg.Clock, cfg.Retention)
+		})
+	})
+	t.Run("limiter", func(t *testing.T) {
+		limitertest.Run(t, func(t *testing.T, cfg limitertest.Config) challenge.Limiter {
+			return newLimiter(t, client, cfg.Limits, cfg.Clock)
+		})
+	})
 }
 
 func TestConformance(t *testing.T) {
@@ -175,12 +212,7 @@ func TestUnreachableRedisFailsFast(t *testing.T) {
 // Update that took effect must then not answer ErrAlreadyExists or
 // ErrConflict: the script recognizes its own write.
 func TestAWriteRetriedByTheClientIsRecognized(t *testing.T) {
-	direct := servicetest.Redis(t)
-	proxy, err := netfault.Listen(direct.Options().Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = proxy.Close() })
+	client, proxy := proxied(t, func(o *redis.Options) { o.MaxRetries = 3 })
 	// Armed, the proxy loses the answer to the next command: the command
 	// took effect, and go-redis, seeing the connection drop, sends it again.
 	var mu sync.Mutex
@@ -195,11 +227,6 @@ func TestAWriteRetriedByTheClientIsRecognized(t *testing.T) {
 		armed, dropped = false, dropped+1
 		return netfault.Fault{Drop: true}
 	})
-	opts := *direct.Options()
-	opts.Addr = proxy.Addr()
-	opts.MaxRetries = 3
-	client := redis.NewClient(&opts)
-	t.Cleanup(func() { _ = client.Close() })
 	clock := challengetest.NewClock()
 	s := newStore(t, client, clock, time.Minute)
 	ctx := context.Background()
