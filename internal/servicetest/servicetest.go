@@ -72,7 +72,7 @@ func RedisPrefix(t testing.TB, client redis.UniversalClient) string {
 	prefix := "challengekit-test:" + rand.Text() + ":"
 	t.Cleanup(func() {
 		ctx := context.Background()
-		iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		iter := client.Scan(ctx, 0, prefix+"*", 10000).Iterator() // few round trips through a big shared keyspace
 		for iter.Next(ctx) {
 			client.Del(ctx, iter.Val())
 		}
