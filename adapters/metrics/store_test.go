@@ -13,22 +13,10 @@ import (
 // The measured store keeps the Store contract, View included, whether the
 // store it wraps has a View of its own or not.
 func TestTheMeasuredStorePassesTheConformanceSuite(t *testing.T) {
-	for name, hide := range map[string]bool{"with View": false, "without View": true} {
-		t.Run(name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
-				m, _, _ := newMetrics(t)
-				mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.Clock, Retention: cfg.Retention})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var next challenge.Store = mem
-				if hide {
-					next = struct{ challenge.Store }{mem}
-				}
-				return m.Store("memory", next)
-			})
-		})
-	}
+	storetest.RunWrapper(t, func(t *testing.T, next challenge.Store) challenge.Store {
+		m, _, _ := newMetrics(t)
+		return m.Store("memory", next)
+	})
 }
 
 // TestAViewIsTimedAndAnErrorOfItsFunctionIsNoFailure: a View is timed as

@@ -18,21 +18,9 @@ import (
 // store it wraps has a View of its own or not.
 func TestTheTracedStorePassesTheConformanceSuite(t *testing.T) {
 	tp := sdktrace.NewTracerProvider()
-	for name, hide := range map[string]bool{"with View": false, "without View": true} {
-		t.Run(name, func(t *testing.T) {
-			storetest.Run(t, func(t *testing.T, cfg storetest.Config) challenge.Store {
-				mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.Clock, Retention: cfg.Retention})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var next challenge.Store = mem
-				if hide {
-					next = struct{ challenge.Store }{mem}
-				}
-				return tracing.New(tp).Store(next, "memory")
-			})
-		})
-	}
+	storetest.RunWrapper(t, func(t *testing.T, next challenge.Store) challenge.Store {
+		return tracing.New(tp).Store(next, "memory")
+	})
 }
 
 // TestAViewIsOneSpanOfTheRead: the span ends when the record is lent, and

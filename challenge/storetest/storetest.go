@@ -190,3 +190,27 @@ func oneWinner(t *testing.T, errs []error, loss error) int {
 	}
 	return winner
 }
+
+// RunWrapper runs the suite against a store wrapper (metrics, tracing, a
+// cache: anything that takes a challenge.Store and returns one): wrap is
+// given a memory store built for each case, once as it is, with a View
+// of its own, and once with its View hidden, so that both of the
+// wrapper's read paths (forwarding View, or falling back on Get) are
+// held to the contract.
+func RunWrapper(t *testing.T, wrap func(t *testing.T, next challenge.Store) challenge.Store) {
+	for name, hideView := range map[string]bool{"with View": false, "without View": true} {
+		t.Run(name, func(t *testing.T) {
+			Run(t, func(t *testing.T, cfg Config) challenge.Store {
+				mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{Clock: cfg.Clock, Retention: cfg.Retention})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var next challenge.Store = mem
+				if hideView {
+					next = struct{ challenge.Store }{mem}
+				}
+				return wrap(t, next)
+			})
+		})
+	}
+}
