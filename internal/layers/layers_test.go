@@ -60,6 +60,7 @@ var may = map[string][]string{
 	"internal/bareserver":   nil,
 	"internal/layers":       nil,
 	"internal/webauthntest": nil,
+	"internal/totpsteps":    nil,
 }
 
 // mustNotNeed lists dependencies, direct or not, a package must not pull
