@@ -100,7 +100,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	ipHeader := str("client-ip-header", "", "header a trusted proxy puts the client's address in (X-Forwarded-For, X-Real-IP); read only from -trusted-proxies")
 	traceFile := str("trace-file", "", "file to write OpenTelemetry spans to, one JSON object a line (none by default)")
 	proxies := str("trusted-proxies", "", "comma-separated networks (CIDR) of the proxies trusted to set -client-ip-header")
-	demoPages := str("demo-pages", "false", "serve the demo's web pages under /demo/ (a TPP, a partner's login, the bank's consent and security settings) and, unless -psd2-redirect-base is set, point the PSD2 redirect at this server's /demo/bank/consent")
+	demoPages := boolean("demo-pages", "serve the demo's web pages under /demo/ (a TPP, a partner's login, the bank's consent and security settings) and, unless -psd2-redirect-base is set, point the PSD2 redirect at this server's /demo/bank/consent")
 	metricsAddr := str("metrics-addr", "", "address to serve Prometheus metrics on, at /metrics, on a listener of its own; none if empty")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return nil, &helpRequest{usage: usage(fs, defaults)}

@@ -29,7 +29,7 @@ func TestAFleetAcceptsEachRecoveryCodeOnce(t *testing.T) {
 			// One key for the fleet: it keys the codes' hashes.
 			key := make([]byte, 32)
 			_, _ = rand.Read(key)
-			args := append(tc.args(t), "-demo-pages", "true", "-otp-key", hex.EncodeToString(key))
+			args := append(tc.args(t), "-demo-pages", "-otp-key", hex.EncodeToString(key))
 			servers := []*process{startProcess(t, args...), startProcess(t, args...)}
 			codes := makeRecoveryCodes(t, servers[0])
 

@@ -47,7 +47,7 @@ func newPageEnv(t *testing.T, args ...string) *pageEnv {
 	srv := httptest.NewUnstartedServer(nil)
 	// The pages live at localhost, as run serves them: passkeys need it.
 	e := &pageEnv{t: t, base: originOf(srv.Listener.Addr().String()), clock: clock, logs: &challengetest.LogBuffer{}}
-	cfg, err := parseConfig(append([]string{"-demo-pages", "true"}, args...), func(string) string { return "" })
+	cfg, err := parseConfig(append([]string{"-demo-pages"}, args...), func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestPagesTokenOfAnotherSessionOpensNothing(t *testing.T) {
 }
 
 func TestServerDemoPagesFlagPointsTheRedirectAtItself(t *testing.T) {
-	base, stdout, _ := startServer(t, []string{"-demo-pages", "true"}, nil)
+	base, stdout, _ := startServer(t, []string{"-demo-pages"}, nil)
 	origin := originOf(strings.TrimPrefix(base, "http://")) // http://localhost:PORT
 	for _, want := range []string{"redirect: " + origin + demoConsentPath + "?consent_challenge=", "Demo pages: " + origin + "/demo/tpp"} {
 		if !strings.Contains(stdout.String(), want) {
