@@ -2,9 +2,11 @@ package challenge
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -51,12 +53,14 @@ type MemoryStore struct {
 	retention int64 // microseconds
 	seed      maphash.Seed
 	shards    [memShards]memShard
-	views     sync.Pool // of *Record, lent to View's functions
+	views     sync.Pool     // of *Record, lent to View's functions
+	stamps    atomic.Uint64 // the last write's stamp
 }
 
 var (
-	_ Store  = (*MemoryStore)(nil)
-	_ Viewer = (*MemoryStore)(nil)
+	_ Store        = (*MemoryStore)(nil)
+	_ Viewer       = (*MemoryStore)(nil)
+	_ ChangeViewer = (*MemoryStore)(nil)
 )
 
 // memSlot is a record as the memory store keeps it, without a pointer:
@@ -66,6 +70,7 @@ var (
 type memSlot struct {
 	hash     uint64
 	version  uint64 // 0: the slot is free
+	stamp    uint64 // the write's, from MemoryStore.stamps
 	attempts int64
 	created  int64
 	updated  int64
@@ -160,7 +165,7 @@ func (s *MemoryStore) Create(ctx context.Context, rec *Record) error {
 		}
 		sh.remove(i)
 	}
-	i := sh.insert(h, rec)
+	i := sh.insert(h, rec, s.stamps.Add(1))
 	if at, ok := s.purgeAt(&sh.slots[i]); ok {
 		sh.expiry.add(at, i)
 	}
@@ -203,8 +208,32 @@ func (s *MemoryStore) Get(ctx context.Context, kind, id string) (*Record, error)
 // must not call the store; rec.Data is the store's own bytes, and rec is
 // lent for the call.
 func (s *MemoryStore) View(ctx context.Context, kind, id string, fn func(rec *Record) error) error {
+	_, err := s.view(ctx, kind, id, 0, fn)
+	return err
+}
+
+// ViewChanged implements [ChangeViewer], as View does. A stamp is the
+// eight bytes of a number the store counts its writes with.
+func (s *MemoryStore) ViewChanged(ctx context.Context, kind, id, seen string, fn func(rec *Record) error) (string, error) {
+	var n uint64 // 0: none seen; no write has it
+	if len(seen) == 8 {
+		n = binary.BigEndian.Uint64([]byte(seen))
+	}
+	stamp, err := s.view(ctx, kind, id, n, fn)
+	if stamp == 0 {
+		return "", err
+	}
+	if stamp == n {
+		return seen, err
+	}
+	return string(binary.BigEndian.AppendUint64(make([]byte, 0, 8), stamp)), err
+}
+
+// view is View and ViewChanged: it lends the record to fn unless its
+// stamp is seen, and returns its stamp (0 with an error of its own).
+func (s *MemoryStore) view(ctx context.Context, kind, id string, seen uint64, fn func(rec *Record) error) (uint64, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("challenge: memory store: view: %w", err)
+		return 0, fmt.Errorf("challenge: memory store: view: %w", err)
 	}
 	h, sh := s.hash(kind, id)
 	now := s.clock.Now().UnixMicro()
@@ -217,9 +246,12 @@ func (s *MemoryStore) View(ctx context.Context, kind, id string, fn func(rec *Re
 	defer sh.mu.RUnlock()
 	i := sh.find(h, kind, id)
 	if i == noSlot || !s.visible(&sh.slots[i], now) {
-		return notFound("view", kind, id)
+		return 0, notFound("view", kind, id)
 	}
 	e := &sh.slots[i]
+	if e.stamp == seen {
+		return seen, nil
+	}
 	*rec = Record{Kind: kind, ID: id}
 	e.fields(rec)
 	b := sh.arena.bytes(e.class, e.cell, e.size())[e.kindLen+e.idLen:]
@@ -228,7 +260,7 @@ func (s *MemoryStore) View(ctx context.Context, kind, id string, fn func(rec *Re
 	if e.dataLen > 0 {
 		rec.Data = b[e.stateLen+e.subjLen:]
 	}
-	return fn(rec)
+	return e.stamp, fn(rec)
 }
 
 // Update implements [Store.Update].
@@ -249,7 +281,7 @@ func (s *MemoryStore) Update(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("challenge: memory store: update %s/%s: %w", rec.Kind, rec.ID, ErrConflict)
 	}
 	oldPurge, hadPurge := s.purgeAt(e)
-	sh.write(e, rec)
+	sh.write(e, rec, s.stamps.Add(1))
 	e.version++
 	if at, ok := s.purgeAt(e); ok && (!hadPurge || expiryBucket(at) != expiryBucket(oldPurge)) {
 		sh.expiry.add(at, i)
@@ -340,7 +372,7 @@ func (sh *memShard) find(h uint64, kind, id string) uint32 {
 }
 
 // insert stores rec as a new record, version 1, and returns its slot.
-func (sh *memShard) insert(h uint64, rec *Record) uint32 {
+func (sh *memShard) insert(h uint64, rec *Record, stamp uint64) uint32 {
 	var i uint32
 	if k := len(sh.freeSlots); k > 0 {
 		i = sh.freeSlots[k-1]
@@ -351,7 +383,7 @@ func (sh *memShard) insert(h uint64, rec *Record) uint32 {
 	}
 	e := &sh.slots[i]
 	*e = memSlot{hash: h, version: 1, next: noSlot, class: memHugeClass + 1}
-	sh.write(e, rec)
+	sh.write(e, rec, stamp)
 	if first, ok := sh.index[h]; ok {
 		e.next = first
 	}
@@ -359,9 +391,9 @@ func (sh *memShard) insert(h uint64, rec *Record) uint32 {
 	return i
 }
 
-// write stores rec's fields (all but Version) in e, and its bytes in e's
-// cell, or in a new cell if they no longer fit.
-func (sh *memShard) write(e *memSlot, rec *Record) {
+// write stores rec's fields (all but Version) and the write's stamp in
+// e, and rec's bytes in e's cell, or in a new cell if they no longer fit.
+func (sh *memShard) write(e *memSlot, rec *Record, stamp uint64) {
 	size := len(rec.Kind) + len(rec.ID) + len(rec.State) + len(rec.Subject) + len(rec.Data)
 	class := memCellClass(size)
 	if class != e.class || class == memHugeClass {
@@ -382,6 +414,7 @@ func (sh *memShard) write(e *memSlot, rec *Record) {
 	e.created = rec.CreatedAt.UnixMicro()
 	e.updated = rec.UpdatedAt.UnixMicro()
 	e.expires = rec.ExpiresAt.UnixMicro()
+	e.stamp = stamp
 }
 
 // remove frees slot i and its cell.

@@ -14,7 +14,7 @@ func TestMemoryShardKeepsKeysWhoseHashesCollide(t *testing.T) {
 	const h = 42
 	ids := []string{"a", "b", "c"}
 	for _, id := range ids {
-		sh.insert(h, &Record{Kind: "k", ID: id, State: "s", Data: []byte("data of " + id)})
+		sh.insert(h, &Record{Kind: "k", ID: id, State: "s", Data: []byte("data of " + id)}, 1)
 	}
 	if got := len(sh.index); got != 1 {
 		t.Fatalf("index has %d entries for one hash, want 1", got)

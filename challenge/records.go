@@ -71,6 +71,26 @@ func (r *Records) View(ctx context.Context, id string, fn func(rec *Record) erro
 	return err
 }
 
+// ViewChanged is View for a caller that keeps what it made of the record
+// id, under the record's stamp (see [ChangeViewer]): it calls fn unless
+// the record still has the stamp seen, and returns the stamp of the
+// record it saw, empty if the store does not stamp records. fn is bound
+// by View's rules.
+func (r *Records) ViewChanged(ctx context.Context, id, seen string, fn func(rec *Record) error) (string, error) {
+	if id == "" || len(id) > MaxIDLength {
+		return "", fmt.Errorf("challenge: %s: id of %d bytes: %w", r.kind, len(id), ErrNotFound)
+	}
+	lent := false
+	stamp, err := ViewChanged(ctx, r.store, r.kind, id, seen, func(rec *Record) error {
+		lent = true
+		return fn(rec)
+	})
+	if err != nil && !lent {
+		return "", readError(err)
+	}
+	return stamp, err
+}
+
 // Put stores data as the record id, about subject: it creates the record,
 // or replaces its data and subject whole.
 func (r *Records) Put(ctx context.Context, id, subject string, data []byte) error {

@@ -95,3 +95,40 @@ func View(ctx context.Context, store Store, kind, id string, fn func(rec *Record
 	}
 	return fn(rec)
 }
+
+// ChangeViewer is what a [Store] may implement besides the contract, for
+// a caller that keeps what it made of a record (a decoded catalog, say)
+// and reads the record again on every use, so that a change another
+// server made is seen at once: ViewChanged lets it skip the record's
+// bytes while they are those it has already seen.
+//
+// Every Create and Update gives the record a stamp: an opaque, non-empty
+// string that no earlier write of a record with that kind and ID had in
+// this store, even one deleted and created again. ViewChanged with an
+// empty seen is [Viewer.View] that also returns the lent record's stamp.
+// With the stamp of an earlier read as seen, it returns seen without
+// calling fn if the visible record still has that stamp, and otherwise
+// calls fn as View does and returns the new stamp. Its errors are View's,
+// with an empty stamp; when fn fails, ViewChanged returns fn's error as
+// it is, with the stamp of the record fn was lent. A record written
+// without a stamp (by an older version of a store) has the empty one:
+// fn is called on every read of it until it is written again.
+//
+// Every ChangeViewer must pass challenge/storetest.Run's ViewChanged cases
+// as well. Call [ViewChanged], which falls back on View for a store that
+// does not implement it.
+type ChangeViewer interface {
+	ViewChanged(ctx context.Context, kind, id, seen string, fn func(rec *Record) error) (stamp string, err error)
+}
+
+// ViewChanged calls fn with the visible record of store with this kind
+// and ID unless it is the one stamped seen, as [ChangeViewer.ViewChanged]
+// does, if store implements ChangeViewer. Otherwise it calls [View] and
+// returns an empty stamp: every call then lends the record to fn, and the
+// caller tells a change by the bytes it is lent.
+func ViewChanged(ctx context.Context, store Store, kind, id, seen string, fn func(rec *Record) error) (string, error) {
+	if v, ok := store.(ChangeViewer); ok {
+		return v.ViewChanged(ctx, kind, id, seen, fn)
+	}
+	return "", View(ctx, store, kind, id, fn)
+}

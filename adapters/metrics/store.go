@@ -17,8 +17,9 @@ import (
 // what next returns, unchanged, and is safe for concurrent use as next is.
 // It implements [challenge.Pinger] too, counted as "ping": it pings next
 // if next is a Pinger, and is always ready otherwise, as the interface
-// takes a Store that is not; and [challenge.Viewer], whose calls go to
-// next's View, or its Get if next has no View (through challenge.View).
+// takes a Store that is not; [challenge.Viewer], whose calls go to
+// next's View, or its Get if next has no View (through challenge.View);
+// and [challenge.ChangeViewer], counted as "view", likewise.
 func (m *Metrics) Store(backend string, next challenge.Store) challenge.Store {
 	return &store{m: m, backend: orNone(backend), next: next}
 }
@@ -30,9 +31,10 @@ type store struct {
 }
 
 var (
-	_ challenge.Store  = (*store)(nil)
-	_ challenge.Pinger = (*store)(nil)
-	_ challenge.Viewer = (*store)(nil)
+	_ challenge.Store        = (*store)(nil)
+	_ challenge.Pinger       = (*store)(nil)
+	_ challenge.Viewer       = (*store)(nil)
+	_ challenge.ChangeViewer = (*store)(nil)
 )
 
 // Ping implements [challenge.Pinger].
@@ -75,6 +77,23 @@ func (s *store) View(ctx context.Context, kind, id string, fn func(rec *challeng
 		s.done("view", start, err)
 	}
 	return err
+}
+
+// ViewChanged implements [challenge.ChangeViewer], timed as a View: up
+// to the call of fn, or to the end of a read that found the record
+// unchanged.
+func (s *store) ViewChanged(ctx context.Context, kind, id, seen string, fn func(rec *challenge.Record) error) (string, error) {
+	start := s.m.clock.Now()
+	called := false
+	stamp, err := challenge.ViewChanged(ctx, s.next, kind, id, seen, func(rec *challenge.Record) error {
+		called = true
+		s.done("view", start, nil)
+		return fn(rec)
+	})
+	if !called {
+		s.done("view", start, err)
+	}
+	return stamp, err
 }
 
 func (s *store) Update(ctx context.Context, rec *challenge.Record) error {

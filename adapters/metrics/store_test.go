@@ -54,3 +54,30 @@ func TestAViewIsTimedAndAnErrorOfItsFunctionIsNoFailure(t *testing.T) {
 		t.Errorf("redis view errors = %v; want 1", got)
 	}
 }
+
+// TestAViewOfAnUnchangedRecordIsTimed: a ViewChanged that finds the
+// record unchanged calls no fn, and is timed as a "view" all the same,
+// the stamp passed through.
+func TestAViewOfAnUnchangedRecordIsTimed(t *testing.T) {
+	m, reg, _ := newMetrics(t)
+	ctx := context.Background()
+	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	s := m.Store("memory", mem).(challenge.ChangeViewer)
+	if err := mem.Create(ctx, &challenge.Record{Kind: "k", ID: "a", State: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	stamp, err := s.ViewChanged(ctx, "k", "a", "", func(*challenge.Record) error { return nil })
+	if err != nil || stamp == "" {
+		t.Fatalf("ViewChanged = %q, %v; want the memory store's stamp", stamp, err)
+	}
+	again, err := s.ViewChanged(ctx, "k", "a", stamp, func(*challenge.Record) error {
+		t.Fatal("fn called for an unchanged record")
+		return nil
+	})
+	if err != nil || again != stamp {
+		t.Fatalf("ViewChanged(unchanged) = %q, %v; want %q", again, err, stamp)
+	}
+	if n, _ := histogram(t, reg, "challengekit_store_operation_duration_seconds", "backend=memory,op=view"); n != 2 {
+		t.Errorf("view timed %d times; want 2", n)
+	}
+}

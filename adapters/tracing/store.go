@@ -17,9 +17,11 @@ import (
 // the call's context (the engine's operation), with the kind of record
 // and the backend as attributes. It implements [challenge.Pinger] too
 // ("store.ping"): it pings the wrapped store if that is a Pinger, and is
-// always ready otherwise, as the interface takes a Store that is not; and
+// always ready otherwise, as the interface takes a Store that is not;
 // [challenge.Viewer], whose calls go to the wrapped store's View, or its
-// Get if it has no View (through challenge.View). It is safe for concurrent use if the store it wraps is.
+// Get if it has no View (through challenge.View); and
+// [challenge.ChangeViewer] ("store.view"), likewise. It is safe for
+// concurrent use if the store it wraps is.
 type Store struct {
 	next    challenge.Store
 	tracer  trace.Tracer
@@ -27,9 +29,10 @@ type Store struct {
 }
 
 var (
-	_ challenge.Store  = (*Store)(nil)
-	_ challenge.Pinger = (*Store)(nil)
-	_ challenge.Viewer = (*Store)(nil)
+	_ challenge.Store        = (*Store)(nil)
+	_ challenge.Pinger       = (*Store)(nil)
+	_ challenge.Viewer       = (*Store)(nil)
+	_ challenge.ChangeViewer = (*Store)(nil)
 )
 
 // Ping implements [challenge.Pinger], in a span "store.ping".
@@ -102,6 +105,23 @@ func (s *Store) View(ctx context.Context, kind, id string, fn func(rec *challeng
 		end(span, err)
 	}
 	return err
+}
+
+// ViewChanged reads a record from the wrapped store unless it is
+// unchanged (see [challenge.ChangeViewer]), in a span "store.view" that
+// ends when fn is called, or with the read if fn is not.
+func (s *Store) ViewChanged(ctx context.Context, kind, id, seen string, fn func(rec *challenge.Record) error) (string, error) {
+	spanCtx, span := s.start(ctx, "view", kind)
+	called := false
+	stamp, err := challenge.ViewChanged(spanCtx, s.next, kind, id, seen, func(rec *challenge.Record) error {
+		called = true
+		end(span, nil)
+		return fn(rec)
+	})
+	if !called {
+		end(span, err)
+	}
+	return stamp, err
 }
 
 // Update updates rec in the wrapped store, in a span "store.update".

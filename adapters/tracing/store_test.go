@@ -51,3 +51,31 @@ func TestAViewIsOneSpanOfTheRead(t *testing.T) {
 	}
 	wantAttrs(t, spans[1], map[string]any{"error.type": "not_found"})
 }
+
+// TestAViewOfAnUnchangedRecordIsOneSpan: a ViewChanged that finds the
+// record unchanged calls no fn, and makes a span of its read all the
+// same.
+func TestAViewOfAnUnchangedRecordIsOneSpan(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	mem, _ := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	s := tracing.New(tp).Store(mem, "memory")
+	ctx := context.Background()
+	if err := s.Create(ctx, &challenge.Record{Kind: "k", ID: "a", State: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	stamp, err := s.ViewChanged(ctx, "k", "a", "", func(*challenge.Record) error { return nil })
+	if err != nil || stamp == "" {
+		t.Fatalf("ViewChanged = %q, %v; want the memory store's stamp", stamp, err)
+	}
+	exp.Reset()
+	if again, err := s.ViewChanged(ctx, "k", "a", stamp, func(*challenge.Record) error {
+		t.Fatal("fn called for an unchanged record")
+		return nil
+	}); err != nil || again != stamp {
+		t.Fatalf("ViewChanged(unchanged) = %q, %v; want %q", again, err, stamp)
+	}
+	if spans := exp.GetSpans(); len(spans) != 1 || spans[0].Name != "store.view" || spans[0].Status.Code == codes.Error {
+		t.Fatalf("spans %v; want one store.view that worked", spans)
+	}
+}

@@ -47,9 +47,11 @@ const Racers = 64
 // Run runs every conformance case against stores built by newStore, each
 // as a subtest; the View cases go through challenge.View, so they hold a
 // store that implements [challenge.Viewer] to its rules, and check the
-// fallback on Get for one that does not.
+// fallback on Get for one that does not; the ViewChanged cases, likewise,
+// go through challenge.ViewChanged.
 func Run(t *testing.T, newStore NewStore) {
-	for _, c := range append(cases[:len(cases):len(cases)], viewCases...) {
+	all := append(append(cases[:len(cases):len(cases)], viewCases...), changeCases...)
+	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
 			clock := challengetest.NewClock()
 			s := newStore(t, Config{Clock: clock, Retention: Retention})
@@ -194,9 +196,9 @@ func oneWinner(t *testing.T, errs []error, loss error) int {
 // RunWrapper runs the suite against a store wrapper (metrics, tracing, a
 // cache: anything that takes a challenge.Store and returns one): wrap is
 // given a memory store built for each case, once as it is, with a View
-// of its own, and once with its View hidden, so that both of the
-// wrapper's read paths (forwarding View, or falling back on Get) are
-// held to the contract.
+// and a ViewChanged of its own, and once with them hidden, so that both
+// of the wrapper's read paths (forwarding them, or falling back on Get)
+// are held to the contract.
 func RunWrapper(t *testing.T, wrap func(t *testing.T, next challenge.Store) challenge.Store) {
 	for name, hideView := range map[string]bool{"with View": false, "without View": true} {
 		t.Run(name, func(t *testing.T) {

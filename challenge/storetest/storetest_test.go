@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -20,6 +21,8 @@ type naiveStore struct {
 	mu      sync.Mutex
 	records map[[2]string]*challenge.Record
 	viewed  map[[2]string]*challenge.Record // for the bug "view-caches"
+	stamps  map[[2]string]string
+	writes  int // stamps the next write
 }
 
 // viewing is a naiveStore that also implements challenge.Viewer.
@@ -43,6 +46,40 @@ func (s viewing) View(ctx context.Context, kind, id string, fn func(*challenge.R
 		return challenge.ErrNotFound
 	}
 	return fn(r)
+}
+
+// ViewChanged lends the stored record unless its stamp is seen.
+func (s viewing) ViewChanged(ctx context.Context, kind, id, seen string, fn func(*challenge.Record) error) (string, error) {
+	if err := s.checkCtx(ctx); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	r, ok := s.lookup(kind, id)
+	stamp := s.stamps[[2]string{kind, id}]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return "", challenge.ErrNotFound
+	case seen != "" && stamp == seen:
+		return seen, nil
+	}
+	return stamp, fn(r)
+}
+
+// stamp stamps a write of the record with this key.
+func (s *naiveStore) stamp(key [2]string, version uint64) {
+	switch s.bug {
+	case "stamps-versions":
+		s.stamps[key] = strconv.FormatUint(version, 10)
+	case "stamps-creates":
+		if version > 1 {
+			return
+		}
+		fallthrough
+	default:
+		s.writes++
+		s.stamps[key] = strconv.Itoa(s.writes)
+	}
 }
 
 func (s *naiveStore) copyOf(r *challenge.Record) *challenge.Record {
@@ -96,6 +133,7 @@ func (s *naiveStore) Create(ctx context.Context, rec *challenge.Record) error {
 	}
 	rec.Version = 1
 	s.records[[2]string{rec.Kind, rec.ID}] = s.copyOf(rec)
+	s.stamp([2]string{rec.Kind, rec.ID}, rec.Version)
 	return nil
 }
 
@@ -127,6 +165,7 @@ func (s *naiveStore) Update(ctx context.Context, rec *challenge.Record) error {
 	}
 	rec.Version = cur.Version + 1
 	s.records[[2]string{rec.Kind, rec.ID}] = s.copyOf(rec)
+	s.stamp([2]string{rec.Kind, rec.ID}, rec.Version)
 	return nil
 }
 
@@ -145,7 +184,8 @@ func (s *naiveStore) Delete(ctx context.Context, kind, id string) error {
 
 func naive(bug string) storetest.NewStore {
 	return func(t *testing.T, cfg storetest.Config) challenge.Store {
-		return viewing{&naiveStore{cfg: cfg, bug: bug, records: map[[2]string]*challenge.Record{}, viewed: map[[2]string]*challenge.Record{}}}
+		return viewing{&naiveStore{cfg: cfg, bug: bug, records: map[[2]string]*challenge.Record{},
+			viewed: map[[2]string]*challenge.Record{}, stamps: map[[2]string]string{}}}
 	}
 }
 
@@ -183,8 +223,11 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 		{Name: "no-retention", MustFail: []string{"An expired record stays readable and writable through the retention window"}},
 		{Name: "never-expires", MustFail: []string{"A record past its retention window is gone"}},
 		{Name: "ignores-context", MustFail: []string{"A done context makes every method fail and change nothing",
-			"View with a done context fails with its error and does not call fn"}},
+			"View with a done context fails with its error and does not call fn",
+			"ViewChanged with a done context fails with its error and does not call fn"}},
 		{Name: "view-caches", MustFail: []string{"View after an Update sees the new record, and what fn copied stays as it was"}},
+		{Name: "stamps-creates", MustFail: []string{"ViewChanged lends a record again after each Update, under a new stamp"}},
+		{Name: "stamps-versions", MustFail: []string{"ViewChanged lends a record deleted and created again, under a stamp it never had"}},
 		{Name: "keeps-zone", MustFail: []string{"Times come back in UTC with microsecond precision"}},
 	})
 }
