@@ -99,25 +99,29 @@ func (s *Service) Catalog(ctx context.Context, businessID string) (*Catalog, err
 
 // catalog returns a business's catalog, shared: callers must not change it.
 // Every call reads the record (so a catalog stored by another server is
-// seen at once), but decodes it only when its bytes differ from those the
-// cached catalog was decoded from.
+// seen at once), but decodes it only when it changed since the cached
+// catalog was decoded from it.
 //
-// The record is lent, not copied (challenge.Records.View): the bytes are
-// compared with the cached ones, and copied only to decode a catalog
-// that changed, which the cache then keeps.
+// The read asks the store to skip the record while it has the stamp the
+// cached catalog was read under (challenge.Records.ViewChanged): a store
+// that stamps its records, as redisstore does, then sends only the stamp.
+// A store that does not lends the record on every read, and its bytes are
+// compared with those the cached catalog was decoded from; they are
+// copied only to decode a catalog that changed, which the cache then
+// keeps.
 func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, error) {
-	var cat *Catalog
-	err := s.catalogs.View(ctx, businessID, func(rec *challenge.Record) error {
-		if cat = s.decoded.get(businessID, rec.Data); cat != nil {
-			return nil
+	cached := s.decoded.get(businessID)
+	next := cached
+	stamp, err := s.catalogs.ViewChanged(ctx, businessID, cached.stamp, func(rec *challenge.Record) error {
+		if cached.cat != nil && bytes.Equal(cached.raw, rec.Data) {
+			return nil // stored again as it was
 		}
 		raw := bytes.Clone(rec.Data)
 		c, err := decodeCatalog(raw)
 		if err != nil {
 			return fmt.Errorf("questions: corrupt catalog of %q: %w", businessID, err)
 		}
-		s.decoded.put(businessID, raw, &c)
-		cat = &c
+		next = decodedCatalog{raw: raw, cat: &c}
 		return nil
 	})
 	if errors.Is(err, challenge.ErrNotFound) {
@@ -126,7 +130,11 @@ func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, err
 	if err != nil {
 		return nil, err
 	}
-	return cat, nil
+	if next.cat != cached.cat || stamp != cached.stamp {
+		next.stamp = stamp
+		s.decoded.put(businessID, next)
+	}
+	return next.cat, nil
 }
 
 // maxDecodedCatalogs bounds the cache of decoded catalogs; past it, the
@@ -134,32 +142,33 @@ func (s *Service) catalog(ctx context.Context, businessID string) (*Catalog, err
 const maxDecodedCatalogs = 1024
 
 // catalogCache keeps decoded catalogs with the bytes they were decoded
-// from. It is safe for concurrent use; the catalogs in it are never
-// changed.
+// from and the stamp those bytes were read under. It is safe for
+// concurrent use; the catalogs in it are never changed.
 type catalogCache struct {
 	mu sync.RWMutex
 	m  map[string]decodedCatalog
 }
 
+// decodedCatalog is a catalog, the store's bytes it was decoded from (its
+// own copy), and their stamp (empty if the store stamps nothing).
 type decodedCatalog struct {
-	raw []byte
-	cat *Catalog
+	raw   []byte
+	stamp string
+	cat   *Catalog
 }
 
-func (c *catalogCache) get(business string, raw []byte) *Catalog {
+// get returns the business's cached catalog, or the zero decodedCatalog.
+func (c *catalogCache) get(business string) decodedCatalog {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	if d, ok := c.m[business]; ok && bytes.Equal(d.raw, raw) {
-		return d.cat
-	}
-	return nil
+	return c.m[business]
 }
 
-func (c *catalogCache) put(business string, raw []byte, cat *Catalog) {
+func (c *catalogCache) put(business string, d decodedCatalog) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxDecodedCatalogs {
 		c.m = make(map[string]decodedCatalog)
 	}
-	c.m[business] = decodedCatalog{raw: raw, cat: cat} // raw is the store's copy, ours alone
+	c.m[business] = d
 }
