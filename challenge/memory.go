@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -53,8 +52,7 @@ type MemoryStore struct {
 	retention int64 // microseconds
 	seed      maphash.Seed
 	shards    [memShards]memShard
-	views     sync.Pool     // of *Record, lent to View's functions
-	stamps    atomic.Uint64 // the last write's stamp
+	views     sync.Pool // of *Record, lent to View's functions
 }
 
 var (
@@ -70,7 +68,7 @@ var (
 type memSlot struct {
 	hash     uint64
 	version  uint64 // 0: the slot is free
-	stamp    uint64 // the write's, from MemoryStore.stamps
+	stamp    uint64 // the write's (memShard.stamp)
 	attempts int64
 	created  int64
 	updated  int64
@@ -96,6 +94,16 @@ type memShard struct {
 	freeSlots []uint32
 	arena     memArena
 	expiry    expiryWheel
+	// lastStamp is the stamp of the shard's last write. Shard i stamps
+	// i+memShards, i+2*memShards, …: no two writes of the store share one,
+	// and none is 0.
+	lastStamp uint64
+}
+
+// stamp returns a new write's stamp. The caller holds sh.mu for writing.
+func (sh *memShard) stamp() uint64 {
+	sh.lastStamp += memShards
+	return sh.lastStamp
 }
 
 // NewMemoryStore returns an empty MemoryStore, or an error if opts are
@@ -119,6 +127,7 @@ func NewMemoryStore(opts MemoryOptions) (*MemoryStore, error) {
 	for i := range s.shards {
 		s.shards[i].index = make(map[uint64]uint32)
 		s.shards[i].expiry.buckets = make(map[int64][]uint32)
+		s.shards[i].lastStamp = uint64(i)
 	}
 	return s, nil
 }
@@ -165,7 +174,7 @@ func (s *MemoryStore) Create(ctx context.Context, rec *Record) error {
 		}
 		sh.remove(i)
 	}
-	i := sh.insert(h, rec, s.stamps.Add(1))
+	i := sh.insert(h, rec, sh.stamp())
 	if at, ok := s.purgeAt(&sh.slots[i]); ok {
 		sh.expiry.add(at, i)
 	}
@@ -213,7 +222,7 @@ func (s *MemoryStore) View(ctx context.Context, kind, id string, fn func(rec *Re
 }
 
 // ViewChanged implements [ChangeViewer], as View does. A stamp is the
-// eight bytes of a number the store counts its writes with.
+// eight bytes of a number each shard counts its writes with.
 func (s *MemoryStore) ViewChanged(ctx context.Context, kind, id, seen string, fn func(rec *Record) error) (string, error) {
 	var n uint64 // 0: none seen; no write has it
 	if len(seen) == 8 {
@@ -237,11 +246,6 @@ func (s *MemoryStore) view(ctx context.Context, kind, id string, seen uint64, fn
 	}
 	h, sh := s.hash(kind, id)
 	now := s.clock.Now().UnixMicro()
-	rec := s.views.Get().(*Record)
-	defer func() {
-		*rec = Record{}
-		s.views.Put(rec)
-	}()
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	i := sh.find(h, kind, id)
@@ -252,6 +256,11 @@ func (s *MemoryStore) view(ctx context.Context, kind, id string, seen uint64, fn
 	if e.stamp == seen {
 		return seen, nil
 	}
+	rec := s.views.Get().(*Record)
+	defer func() {
+		*rec = Record{}
+		s.views.Put(rec)
+	}()
 	*rec = Record{Kind: kind, ID: id}
 	e.fields(rec)
 	b := sh.arena.bytes(e.class, e.cell, e.size())[e.kindLen+e.idLen:]
@@ -281,7 +290,7 @@ func (s *MemoryStore) Update(ctx context.Context, rec *Record) error {
 		return fmt.Errorf("challenge: memory store: update %s/%s: %w", rec.Kind, rec.ID, ErrConflict)
 	}
 	oldPurge, hadPurge := s.purgeAt(e)
-	sh.write(e, rec, s.stamps.Add(1))
+	sh.write(e, rec, sh.stamp())
 	e.version++
 	if at, ok := s.purgeAt(e); ok && (!hadPurge || expiryBucket(at) != expiryBucket(oldPurge)) {
 		sh.expiry.add(at, i)

@@ -102,17 +102,25 @@ func View(ctx context.Context, store Store, kind, id string, fn func(rec *Record
 // server made is seen at once: ViewChanged lets it skip the record's
 // bytes while they are those it has already seen.
 //
-// Every Create and Update gives the record a stamp: an opaque, non-empty
-// string that no earlier write of a record with that kind and ID had in
-// this store, even one deleted and created again. ViewChanged with an
-// empty seen is [Viewer.View] that also returns the lent record's stamp.
-// With the stamp of an earlier read as seen, it returns seen without
-// calling fn if the visible record still has that stamp, and otherwise
-// calls fn as View does and returns the new stamp. Its errors are View's,
-// with an empty stamp; when fn fails, ViewChanged returns fn's error as
-// it is, with the stamp of the record fn was lent. A record written
-// without a stamp (by an older version of a store) has the empty one:
-// fn is called on every read of it until it is written again.
+// Every Create and Update that succeeds gives the record a stamp: an
+// opaque string of bytes (not text: it may not be valid UTF-8) that no
+// earlier write of a record with that kind and ID had in this store, even
+// one deleted and created again; a write refused (a conflict, a record
+// that exists already or is gone) leaves the stamp as it was. A stamp
+// means something only to the store that returned it, and only for that
+// record: a caller keeps it next to what it made of the record, in the
+// same process, and never sends it elsewhere.
+//
+// ViewChanged with an empty seen is [Viewer.View] that also returns the
+// lent record's stamp. With the stamp of an earlier read as seen, it
+// returns seen without calling fn if the visible record still has that
+// stamp, and otherwise calls fn as View does and returns the record's
+// stamp. Its errors are View's, with an empty stamp; when fn fails,
+// ViewChanged returns fn's error as it is, with the stamp of the record
+// fn was lent. An empty stamp means the record has none (a wrapper over
+// a store that stamps nothing, or a record written by an older version
+// of a store): fn is then called on every read, and the caller tells a
+// change by the bytes it is lent.
 //
 // Every ChangeViewer must pass challenge/storetest.Run's ViewChanged cases
 // as well. Call [ViewChanged], which falls back on View for a store that

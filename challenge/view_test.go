@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/challengekit/challengekit/challenge"
+	"github.com/challengekit/challengekit/challenge/challengetest"
 )
 
 // viewData returns a copy of the Data and the state Engine.View lends.
@@ -132,5 +133,59 @@ func TestViewThroughAStoreThatLends(t *testing.T) {
 	}
 	if s := h.stored(t, id); s.State != "expired" {
 		t.Fatalf("stored state %s, want expired", s.State)
+	}
+}
+
+// Records.ViewChanged answers as Records.View does, and skips a record
+// under the stamp it still has.
+func TestRecordsViewChangedLendsWhatGetReturnsUnlessSeen(t *testing.T) {
+	r, store, _ := newRecords(t)
+	ctx := context.Background()
+	if err := r.Put(ctx, "alice", "alice", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	stamp, err := r.ViewChanged(ctx, "alice", "", func(rec *challenge.Record) error {
+		data = bytes.Clone(rec.Data)
+		return nil
+	})
+	if err != nil || string(data) != "v1" {
+		t.Fatalf("ViewChanged = %q, %v", data, err)
+	}
+	never := func(*challenge.Record) error {
+		t.Fatal("fn called")
+		return nil
+	}
+	if stamp != "" {
+		t.Fatalf("ViewChanged through a store without stamps = %q; want none", stamp)
+	}
+	// Over the memory store itself, which stamps.
+	clock := challengetest.NewClock()
+	stamped, err := challenge.NewRecords(newMemory(t, clock), "enrollment", clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stamped.Put(ctx, "alice", "alice", []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if stamp, err = stamped.ViewChanged(ctx, "alice", "", func(*challenge.Record) error { return nil }); err != nil || stamp == "" {
+		t.Fatalf("ViewChanged over the memory store = %q, %v; want its stamp", stamp, err)
+	}
+	if again, err := stamped.ViewChanged(ctx, "alice", stamp, never); err != nil || again != stamp {
+		t.Fatalf("ViewChanged under its stamp = %q, %v", again, err)
+	}
+	errFn := errors.New("does not decode")
+	if _, err := r.ViewChanged(ctx, "alice", "", func(*challenge.Record) error { return errFn }); err != errFn {
+		t.Fatalf("ViewChanged = %v; want fn's error as it is", err)
+	}
+	for _, id := range []string{"", "bob", strings.Repeat("a", challenge.MaxIDLength+1)} {
+		if got, err := r.ViewChanged(ctx, id, stamp, never); !errors.Is(err, challenge.ErrNotFound) || got != "" {
+			t.Errorf("ViewChanged(%.10q…) = %q, %v; want ErrNotFound", id, got, err)
+		}
+	}
+	down := errors.New("store unreachable")
+	store.GetFn = func(context.Context, string, string) (*challenge.Record, error) { return nil, down }
+	if _, err := r.ViewChanged(ctx, "alice", "", never); !errors.Is(err, down) || !errors.Is(err, challenge.ErrUnavailable) {
+		t.Fatalf("ViewChanged with a failing store: %v; want ErrUnavailable wrapping the failure", err)
 	}
 }

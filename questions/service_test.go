@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -294,18 +295,72 @@ func TestCatalogIsTheCallersToChange(t *testing.T) {
 // the store stamps its records, so that an unchanged one is not read
 // again, or lends it on every read.
 func TestACatalogStoredElsewhereIsSeenAtOnce(t *testing.T) {
-	for name, hideStamps := range map[string]bool{"stamping store": false, "store without stamps": true} {
+	for name, wrap := range map[string]func(*challenge.MemoryStore) challenge.Store{
+		"stamping store":               func(m *challenge.MemoryStore) challenge.Store { return m },
+		"store with View but no stamp": func(m *challenge.MemoryStore) challenge.Store { return viewOnly{m} },
+		"store with neither":           func(m *challenge.MemoryStore) challenge.Store { return struct{ challenge.Store }{m} },
+	} {
 		t.Run(name, func(t *testing.T) {
 			mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			var store challenge.Store = mem
-			if hideStamps {
-				store = struct{ challenge.Store }{mem}
-			}
-			catalogStoredElsewhere(t, store)
+			catalogStoredElsewhere(t, wrap(mem))
 		})
+	}
+}
+
+// viewOnly hides its store's ViewChanged, as pgstore has none.
+type viewOnly struct{ *challenge.MemoryStore }
+
+func (v viewOnly) ViewChanged() {} // not challenge.ChangeViewer's
+
+// lending counts the records its store lends to View's and ViewChanged's
+// functions.
+type lending struct {
+	*challenge.MemoryStore
+	lent *atomic.Int64
+}
+
+func (l lending) ViewChanged(ctx context.Context, kind, id, seen string, fn func(*challenge.Record) error) (string, error) {
+	return l.MemoryStore.ViewChanged(ctx, kind, id, seen, func(rec *challenge.Record) error {
+		l.lent.Add(1)
+		return fn(rec)
+	})
+}
+
+// TestAnUnchangedCatalogIsNotLentAgain: over a store that stamps its
+// records, reading a catalog again costs no copy of it while it is
+// unchanged; one stored again (even as it was) is read once more.
+func TestAnUnchangedCatalogIsNotLentAgain(t *testing.T) {
+	mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := lending{mem, new(atomic.Int64)}
+	svc, _ := questions.NewService(store, questions.Options{Params: fastParams})
+	ctx := context.Background()
+	if _, err := svc.PutCatalog(ctx, business, demoCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	read := func(times int) int64 {
+		t.Helper()
+		before := store.lent.Load()
+		for range times {
+			if c, err := svc.Catalog(ctx, business); err != nil || len(c.Questions) != 5 {
+				t.Fatalf("Catalog = %v, %v", c, err)
+			}
+		}
+		return store.lent.Load() - before
+	}
+	if n := read(3); n != 1 {
+		t.Fatalf("three reads of a catalog were lent it %d times; want once, the first", n)
+	}
+	if _, err := svc.PutCatalog(ctx, business, demoCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	if n := read(3); n != 1 {
+		t.Fatalf("after the catalog was stored again, three reads were lent it %d times; want once", n)
 	}
 }
 

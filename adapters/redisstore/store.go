@@ -223,9 +223,9 @@ func (s *Store) View(ctx context.Context, kind, id string, fn func(rec *challeng
 
 // ViewChanged implements [challenge.ChangeViewer], as View does. A
 // record's stamp is the token of the write that wrote it: 16 random
-// bytes. With a stamp seen, the read is an HMGET of the record's purge
-// time and token, and, only if the token is not seen, a second one of the
-// whole record; so a caller that reads an unchanged record of kilobytes
+// bytes. With a stamp seen, the read is an HMGET of the record's version,
+// purge time and token, and, only if the token is not seen, a second one
+// of the whole record; so a caller that reads an unchanged record of kilobytes
 // (a catalog) on every request has Redis send a few dozen bytes.
 func (s *Store) ViewChanged(ctx context.Context, kind, id, seen string, fn func(rec *challenge.Record) error) (string, error) {
 	if err := ctx.Err(); err != nil {
@@ -263,14 +263,16 @@ func (s *Store) view(ctx context.Context, kind, id string, stamp *string, fn fun
 }
 
 // unchanged reports whether the visible record with this kind and ID has
-// the token seen. Its errors name no operation.
+// the token seen. A hash without a version or purge time is no record, as
+// for read. Its errors name no operation.
 func (s *Store) unchanged(ctx context.Context, kind, id, seen string) (bool, error) {
-	vals, err := s.client.HMGet(ctx, s.key(kind, id), "p", "t").Result()
+	vals, err := s.client.HMGet(ctx, s.key(kind, id), "v", "p", "t").Result()
 	if err != nil {
 		return false, classify(err)
 	}
-	ps, ok := vals[0].(string)
-	if !ok {
+	_, ok1 := vals[0].(string)
+	ps, ok2 := vals[1].(string)
+	if !ok1 || !ok2 {
 		return false, challenge.ErrNotFound
 	}
 	purgeAt, err := strconv.ParseInt(ps, 10, 64)
@@ -280,7 +282,7 @@ func (s *Store) unchanged(ctx context.Context, kind, id, seen string) (bool, err
 	if !s.visible(purgeAt, s.clock.Now().UnixMicro()) {
 		return false, challenge.ErrNotFound
 	}
-	token, _ := vals[1].(string)
+	token, _ := vals[2].(string)
 	return token == seen, nil
 }
 

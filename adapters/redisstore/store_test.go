@@ -154,6 +154,106 @@ func TestEveryOperationIsOneRoundTrip(t *testing.T) {
 	check("Delete", s.Delete(ctx, "k", "one"), "evalsha")
 }
 
+// replies records the fields each HMGET asked for and how many bytes of
+// values it got back.
+type replies struct {
+	mu     sync.Mutex
+	fields [][]any
+	bytes  []int
+}
+
+func (h *replies) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h *replies) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if sc, ok := cmd.(*redis.SliceCmd); ok && cmd.Name() == "hmget" {
+			n := 0
+			for _, v := range sc.Val() {
+				if s, ok := v.(string); ok {
+					n += len(s)
+				}
+			}
+			h.mu.Lock()
+			h.fields, h.bytes = append(h.fields, cmd.Args()[2:]), append(h.bytes, n)
+			h.mu.Unlock()
+		}
+		return err
+	}
+}
+func (h *replies) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *replies) take() ([][]any, []int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, b := h.fields, h.bytes
+	h.fields, h.bytes = nil, nil
+	return f, b
+}
+
+// TestAnUnchangedRecordIsNotSentAgain: ViewChanged under the stamp of the
+// record as it is costs one HMGET of its version, purge time and token,
+// not its kilobytes; a record whose token is gone (written before there
+// were stamps) is lent on every read, until its next write stamps it.
+func TestAnUnchangedRecordIsNotSentAgain(t *testing.T) {
+	client := servicetest.Redis(t)
+	h := &replies{}
+	client.AddHook(h)
+	s := newStore(t, client, nil, time.Minute)
+	ctx := context.Background()
+	rec := &challenge.Record{Kind: "k", ID: "catalog", State: "s", Data: bytes.Repeat([]byte("q"), 2600)}
+	if err := s.Create(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	view := func(seen string) (string, bool) {
+		t.Helper()
+		lent := false
+		stamp, err := s.ViewChanged(ctx, "k", "catalog", seen, func(got *challenge.Record) error {
+			lent = true
+			if !bytes.Equal(got.Data, rec.Data) {
+				t.Errorf("lent %d bytes; want the record's %d", len(got.Data), len(rec.Data))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("ViewChanged: %v", err)
+		}
+		return stamp, lent
+	}
+	h.take()
+	stamp, lent := view("")
+	if !lent || len(stamp) != 16 {
+		t.Fatalf("first read: lent %v, stamp of %d bytes; want the record and its 16-byte token", lent, len(stamp))
+	}
+	h.take()
+	if again, lent := view(stamp); lent || again != stamp {
+		t.Fatalf("unchanged read: lent %v, stamp changed %v", lent, again != stamp)
+	}
+	if fields, sent := h.take(); len(fields) != 1 || fmt.Sprint(fields[0]) != "[v p t]" || sent[0] > 64 {
+		t.Fatalf("an unchanged read asked for %v and got %v bytes; want one HMGET of v p t, a few dozen bytes", fields, sent)
+	}
+
+	key := client.Keys(ctx, "*{1:k:catalog}").Val()
+	if len(key) != 1 || client.HDel(ctx, key[0], "t").Err() != nil {
+		t.Fatalf("removing the token of %v", key)
+	}
+	for _, seen := range []string{stamp, ""} {
+		if got, lent := view(seen); !lent || got != "" {
+			t.Fatalf("a record without a token, seen %v: lent %v, stamp %q; want lent, no stamp", seen != "", lent, got)
+		}
+	}
+	if err := s.Update(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	if stamp, lent = view(""); !lent || len(stamp) != 16 {
+		t.Fatalf("after a write: lent %v, stamp of %d bytes", lent, len(stamp))
+	}
+	if _, lent := view(stamp); lent {
+		t.Fatal("the record stamped again was lent under its stamp")
+	}
+}
+
 func TestKeysExpireInRedisToo(t *testing.T) {
 	client := servicetest.Redis(t)
 	clock := challengetest.NewClock()
