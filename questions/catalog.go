@@ -97,6 +97,19 @@ func (s *Service) Catalog(ctx context.Context, businessID string) (*Catalog, err
 	return c.clone(), nil
 }
 
+// ViewCatalog calls fn with a business's catalog as the service keeps it,
+// shared by every caller: fn must not change it, nor anything it points
+// to. It is Catalog without the copy, for a caller that only reads the
+// catalog, as one that encodes it does. Its errors are Catalog's, and
+// fn's error is returned as it is.
+func (s *Service) ViewCatalog(ctx context.Context, businessID string, fn func(cat *Catalog) error) error {
+	c, err := s.catalog(ctx, businessID)
+	if err != nil {
+		return err
+	}
+	return fn(c)
+}
+
 // catalog returns a business's catalog, shared: callers must not change it.
 // Every call reads the record (so a catalog stored by another server is
 // seen at once), but decodes it only when it changed since the cached

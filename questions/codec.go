@@ -55,6 +55,8 @@ func (e *enrollment) encode() []byte {
 	return append(b, e.rest...)
 }
 
+// decodeEnrollment decodes data into an enrollment that shares no memory
+// with it (binenc.NewReader reads a copy), so data may be a lent record's.
 func decodeEnrollment(data []byte) (enrollment, error) {
 	r := binenc.NewReader(data, enrollmentVersion)
 	e := enrollment{Business: r.ReadString()}

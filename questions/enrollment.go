@@ -355,14 +355,10 @@ func (s *Service) load(ctx context.Context, userID string) (*enrollment, *Catalo
 	if err := checkID("UserID", userID); err != nil {
 		return nil, nil, err
 	}
-	rec, err := s.enrollments.Get(ctx, userID)
+	e, err := s.enrollment(ctx, userID)
 	if errors.Is(err, challenge.ErrNotFound) {
 		return nil, nil, ErrNotEnrolled
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	e, err := decodeEnrollment(rec.Data)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -371,6 +367,19 @@ func (s *Service) load(ctx context.Context, userID string) (*enrollment, *Catalo
 		return nil, nil, err
 	}
 	return &e, cat, nil
+}
+
+// enrollment reads and decodes a user's enrollment; the store lends the
+// record (decoding copies what it keeps). Its errors are
+// challenge.Records.View's.
+func (s *Service) enrollment(ctx context.Context, userID string) (enrollment, error) {
+	var e enrollment
+	err := s.enrollments.View(ctx, userID, func(rec *challenge.Record) error {
+		var err error
+		e, err = decodeEnrollment(rec.Data)
+		return err
+	})
+	return e, err
 }
 
 // pick returns n of the enrolled answers whose questions are still active,

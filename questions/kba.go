@@ -42,14 +42,10 @@ func (s *Service) CheckAnswer(ctx context.Context, userID, code, answer string) 
 	if err := checkID("UserID", userID); err != nil {
 		return false, err
 	}
-	rec, err := s.enrollments.Get(ctx, userID)
+	e, err := s.enrollment(ctx, userID)
 	if errors.Is(err, challenge.ErrNotFound) {
 		return false, &challenge.FieldError{Field: "challengeAnswer", Message: "answers a question the user no longer has; start again"}
 	}
-	if err != nil {
-		return false, err
-	}
-	e, err := decodeEnrollment(rec.Data)
 	if err != nil {
 		return false, err
 	}

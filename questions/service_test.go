@@ -289,6 +289,30 @@ func TestCatalogIsTheCallersToChange(t *testing.T) {
 	f.enrollAlice(t) // enrollment checks the rules of the stored catalog, not the caller's copy
 }
 
+// ViewCatalog lends the catalog Catalog copies, answers an unknown
+// business as Catalog does, and returns its function's error as it is.
+func TestViewCatalogLendsWhatCatalogCopies(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var lent questions.Catalog
+	if err := f.svc.ViewCatalog(ctx, business, func(c *questions.Catalog) error {
+		lent = *c
+		return nil
+	}); err != nil || !reflect.DeepEqual(lent, demoCatalog()) {
+		t.Fatalf("ViewCatalog lent %+v, %v; want the demo catalog", lent, err)
+	}
+	errFn := errors.New("does not encode")
+	if err := f.svc.ViewCatalog(ctx, business, func(*questions.Catalog) error { return errFn }); err != errFn {
+		t.Fatalf("ViewCatalog = %v; want fn's error as it is", err)
+	}
+	if err := f.svc.ViewCatalog(ctx, "nobody", func(*questions.Catalog) error {
+		t.Fatal("fn called for an unknown business")
+		return nil
+	}); !errors.Is(err, questions.ErrUnknownBusiness) {
+		t.Fatalf("ViewCatalog(unknown) = %v; want ErrUnknownBusiness", err)
+	}
+}
+
 // TestACatalogStoredElsewhereIsSeenAtOnce: two services over one store, as
 // two servers of a fleet. Each decodes a catalog once, but a catalog the
 // other stored is never answered from what was decoded before: whether
@@ -389,5 +413,54 @@ func catalogStoredElsewhere(t *testing.T, store challenge.Store) {
 	// b's rules follow too: two answers now suffice.
 	if _, err := b.Enroll(ctx, alice, aliceAnswers()[:2]); err != nil {
 		t.Fatalf("enrolling under the new catalog: %v", err)
+	}
+}
+
+// clobbering lends copies of its store's records and overwrites them once
+// the function returns, as a store that reuses its buffers may: whatever
+// a reader keeps of a lent record must be its own copy.
+type clobbering struct{ *challenge.MemoryStore }
+
+func (c clobbering) View(ctx context.Context, kind, id string, fn func(*challenge.Record) error) error {
+	return c.MemoryStore.View(ctx, kind, id, func(rec *challenge.Record) error {
+		lent := rec.Clone()
+		err := fn(lent)
+		for i := range lent.Data {
+			lent.Data[i] = 0xFF
+		}
+		return err
+	})
+}
+
+func (c clobbering) ViewChanged(context.Context) {} // hides the store's: every read goes through View
+
+// TestEnrollmentsReadFromLentRecordsKeepNothingOfThem: the questions a
+// user enrolled in, and the check of an answer against its hash, come out
+// right from a store whose lent records are overwritten after each read.
+func TestEnrollmentsReadFromLentRecordsKeepNothingOfThem(t *testing.T) {
+	mem, err := challenge.NewMemoryStore(challenge.MemoryOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, _ := questions.NewService(clobbering{mem}, questions.Options{Params: fastParams})
+	ctx := context.Background()
+	if _, err := svc.PutCatalog(ctx, business, demoCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Enroll(ctx, alice, aliceAnswers()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Enrolled(ctx, alice)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("Enrolled = %v, %v", got, err)
+	}
+	for _, q := range got {
+		if q.ChallengeQuestion == "" || strings.ContainsRune(q.ChallengeCode, 0xFF) {
+			t.Errorf("enrolled question %+v: text or code lost with the lent record", q)
+		}
+		ok, err := svc.CheckAnswer(ctx, alice, q.ChallengeCode, answerFor(q.ChallengeCode))
+		if err != nil || !ok {
+			t.Errorf("CheckAnswer(%s, right answer) = %v, %v", q.ChallengeCode, ok, err)
+		}
 	}
 }

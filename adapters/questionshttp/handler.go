@@ -212,16 +212,11 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cat, err := h.svc.Catalog(r.Context(), business)
-	if err != nil {
-		return err
-	}
-	list := cat.Questions
 	// Most requests have no query: skip parsing one into a map.
-	if r.URL.RawQuery == "" || r.URL.Query().Get("IncludeInactive") != "true" {
-		list = cat.Active()
-	}
-	return h.write(w, r, http.StatusOK, catalogWire(list, cat.RequiredAnswers))
+	inactive := r.URL.RawQuery != "" && r.URL.Query().Get("IncludeInactive") == "true"
+	return h.svc.ViewCatalog(r.Context(), business, func(cat *questions.Catalog) error {
+		return h.write(w, r, http.StatusOK, catalogWire(cat.Questions, inactive, cat.RequiredAnswers))
+	})
 }
 
 func (h *Handler) putCatalog(w http.ResponseWriter, r *http.Request) error {
@@ -250,13 +245,27 @@ func (h *Handler) putCatalog(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.write(w, r, http.StatusOK, catalogWire(stored.Questions, stored.RequiredAnswers))
+	return h.write(w, r, http.StatusOK, catalogWire(stored.Questions, true, stored.RequiredAnswers))
 }
 
-func catalogWire(list []questions.Question, required int) wireCatalog {
-	out := wireCatalog{Challenge: make([]wireQuestion, len(list))}
-	for i, q := range list {
-		out.Challenge[i] = wireQuestion(q)
+// catalogWire is a catalog's questions (the inactive ones too, or not) as
+// the wire shows them. Its questions share their rules' pointers with
+// list: it is for encoding.
+func catalogWire(list []questions.Question, inactive bool, required int) wireCatalog {
+	n := len(list)
+	if !inactive {
+		n = 0
+		for i := range list {
+			if list[i].IsActive() {
+				n++
+			}
+		}
+	}
+	out := wireCatalog{Challenge: make([]wireQuestion, 0, n)}
+	for i := range list {
+		if inactive || list[i].IsActive() {
+			out.Challenge = append(out.Challenge, wireQuestion(list[i]))
+		}
 	}
 	if required != 0 {
 		out.RequiredAnswerCount = &required
