@@ -30,6 +30,39 @@ type Limiter struct {
 	clock    challenge.Clock
 	limits   challenge.Limits
 	digester *challenge.KeyDigester
+	fixed    fixedArgs
+}
+
+// fixedArgs are the scripts' arguments that only the limits set, each put
+// in an interface once, by NewLimiter, rather than at every call.
+type fixedArgs struct {
+	callerStarts, sourceStarts [2]any // a bucket's interval and period
+	keyLife                    any    // startScript's keys' extra life
+	attempt                    [6]any // attemptScript's ARGV[3] to ARGV[8]
+	attemptLives               [2]any // its ARGV[10] and ARGV[11]
+}
+
+func newFixedArgs(lim challenge.Limits) fixedArgs {
+	bucket := func(r challenge.Rate) [2]any {
+		return [2]any{r.Per.Microseconds() / int64(r.Events), r.Per.Microseconds()}
+	}
+	return fixedArgs{
+		callerStarts: bucket(lim.CallerStarts),
+		sourceStarts: bucket(lim.SourceStarts),
+		keyLife:      ClockSkewAllowance.Milliseconds(),
+		attempt: [6]any{lim.FreeFailures, lim.MinHold.Microseconds(), lim.MaxHold.Microseconds(), lim.FailureWindow.Microseconds(),
+			lim.SubjectFailures.Events, lim.SubjectFailures.Per.Microseconds()},
+		attemptLives: [2]any{ms(lim.SubjectFailures.Per), ms(lim.PairMemory())},
+	}
+}
+
+// call is one script call's command, its arguments and the values they
+// point to, in one allocation (as a Store's write is).
+type call struct {
+	args [16]any
+	keys [2]string
+	now  int64
+	strs [2]string
 }
 
 var _ challenge.Limiter = (*Limiter)(nil)
@@ -52,7 +85,8 @@ func NewLimiter(client redis.UniversalClient, limits challenge.Limits, opts Opti
 	if opts.Clock == nil {
 		opts.Clock = challenge.SystemClock{}
 	}
-	return &Limiter{client: client, prefix: opts.Prefix + "limit:", clock: opts.Clock, limits: limits, digester: challenge.NewKeyDigester(opts.DigestKey)}, nil
+	return &Limiter{client: client, prefix: opts.Prefix + "limit:", clock: opts.Clock, limits: limits, digester: challenge.NewKeyDigester(opts.DigestKey),
+		fixed: newFixedArgs(limits)}, nil
 }
 
 // Limits returns the limiter's budgets, defaults filled in.
@@ -64,7 +98,7 @@ func (l *Limiter) Limits() challenge.Limits { return l.limits }
 var (
 	// KEYS: the caller's bucket[, the source's bucket]. ARGV: now, then
 	// (interval, period) of each bucket, then the keys' extra life (ms).
-	startScript = redis.NewScript(`
+	startScript = newScript(`
 local now = tonumber(ARGV[1])
 local tats, wait = {}, 0
 for i = 1, #KEYS do
@@ -84,7 +118,7 @@ return 0`)
 	// hash from source to "n:last"). ARGV: now, source, free failures, min
 	// hold, max hold, failure window, cap, cap period, member, the
 	// failures' life (ms), the pairs' life (ms).
-	attemptScript = redis.NewScript(`
+	attemptScript = newScript(`
 local now = tonumber(ARGV[1])
 local free, minHold, maxHold, window = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local cap, capPer = tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -116,7 +150,7 @@ return 0`)
 	// KEYS: as attemptScript's. ARGV: source, the charge's member. The
 	// pair's count falls only if the charge was still there, so a refund
 	// sent twice takes back one charge.
-	refundScript = redis.NewScript(`
+	refundScript = newScript(`
 if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then return 0 end
 local p = redis.call('HGET', KEYS[2], ARGV[1])
 if p then
@@ -128,7 +162,7 @@ return 0`)
 	// KEYS: the destination's deliveries as one source spends them, and
 	// its ceiling (sorted sets of times). ARGV: now, member, then (events,
 	// period, life in ms) of each.
-	deliverScript = redis.NewScript(`
+	deliverScript = newScript(`
 local now, wait = tonumber(ARGV[1]), 0
 for i = 1, 2 do
   local n, per = tonumber(ARGV[3*i]), tonumber(ARGV[3*i+1])
@@ -151,7 +185,7 @@ return 0`)
 // Load caches the limiter's scripts on the server, so that every call is
 // exactly one round trip.
 func (l *Limiter) Load(ctx context.Context) error {
-	for _, sc := range []*redis.Script{startScript, attemptScript, refundScript, deliverScript} {
+	for _, sc := range []script{startScript, attemptScript, refundScript, deliverScript} {
 		if err := sc.Load(ctx, l.client).Err(); err != nil {
 			return fmt.Errorf("redisstore: loading limiter scripts: %w", err)
 		}
@@ -159,12 +193,13 @@ func (l *Limiter) Load(ctx context.Context) error {
 	return nil
 }
 
-// tag is the hash-tagged digest that names what a key is about.
-func (l *Limiter) tag(parts ...string) string {
-	return l.prefix + "{" + l.digester.Digest(parts...) + "}"
+// key is the key about what digest (a challenge.KeyDigest) names,
+// hash-tagged on it, ending in suffix and more: one concatenation.
+func (l *Limiter) key(digest, suffix, more string) string {
+	return l.prefix + "{" + digest + "}" + suffix + more
 }
 
-func (l *Limiter) digest(part string) string { return l.digester.Digest(part) }
+func (l *Limiter) digest(parts ...string) string { return l.digester.Digest(parts...) }
 
 // member names one delivery in a sorted set: random, so that events of
 // the same microsecond are distinct.
@@ -176,12 +211,13 @@ func member() string {
 
 func ms(d time.Duration) int64 { return (d + ClockSkewAllowance + time.Millisecond - 1).Milliseconds() }
 
-// run runs a script and turns its answer into nil or a *ThrottledError.
-func (l *Limiter) run(ctx context.Context, op string, sc *redis.Script, keys []string, args ...any) error {
+// run runs a script on its keys and arguments, args (see script.run), and
+// turns its answer into nil or a *ThrottledError.
+func (l *Limiter) run(ctx context.Context, op string, sc script, keys int, args []any) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: limiter %s: %w", op, err)
 	}
-	wait, err := sc.Run(ctx, l.client, keys, args...).Int64()
+	wait, err := sc.run(ctx, l.client, keys, args).Int64()
 	switch {
 	case err != nil:
 		return fmt.Errorf("redisstore: limiter %s: %w", op, classify(err))
@@ -193,44 +229,51 @@ func (l *Limiter) run(ctx context.Context, op string, sc *redis.Script, keys []s
 
 // Start implements [challenge.Limiter].
 func (l *Limiter) Start(ctx context.Context, o challenge.Origin) error {
-	tag := l.tag("start", o.Caller)
-	keys := []string{tag + ":c"}
-	args := []any{l.clock.Now().UnixMicro(), l.limits.CallerStarts.Per.Microseconds() / int64(l.limits.CallerStarts.Events), l.limits.CallerStarts.Per.Microseconds()}
-	if o.Source != "" {
-		keys = append(keys, tag+":s:"+l.digest(o.Source))
-		args = append(args, l.limits.SourceStarts.Per.Microseconds()/int64(l.limits.SourceStarts.Events), l.limits.SourceStarts.Per.Microseconds())
+	c := &call{now: l.clock.Now().UnixMicro()}
+	tag := l.digest("start", o.Caller)
+	c.keys[0] = l.key(tag, ":c", "")
+	if o.Source == "" {
+		args := append(c.args[:0], nil, nil, nil, &c.keys[0], &c.now, l.fixed.callerStarts[0], l.fixed.callerStarts[1], l.fixed.keyLife)
+		return l.run(ctx, "start", startScript, 1, args)
 	}
-	args = append(args, ClockSkewAllowance.Milliseconds())
-	return l.run(ctx, "start", startScript, keys, args...)
+	c.keys[1] = l.key(tag, ":s:", l.digest(o.Source))
+	args := append(c.args[:0], nil, nil, nil, &c.keys[0], &c.keys[1], &c.now, l.fixed.callerStarts[0], l.fixed.callerStarts[1],
+		l.fixed.sourceStarts[0], l.fixed.sourceStarts[1], l.fixed.keyLife)
+	return l.run(ctx, "start", startScript, 2, args)
 }
 
-func (l *Limiter) subjectKeys(kind, subject string) []string {
-	tag := l.tag("subject", kind, subject)
-	return []string{tag + ":f", tag + ":p"}
+// subjectKeys are the keys of a subject's failures and of its pairs.
+func (l *Limiter) subjectKeys(kind, subject string) (failures, pairs string) {
+	tag := l.digest("subject", kind, subject)
+	return l.key(tag, ":f", ""), l.key(tag, ":p", "")
 }
 
 // Attempt implements [challenge.Limiter].
 func (l *Limiter) Attempt(ctx context.Context, a challenge.Attempt) error {
-	now := l.clock.Now().UnixMicro()
-	lim := l.limits
-	return l.run(ctx, "attempt", attemptScript, l.subjectKeys(a.Kind, a.Subject),
-		now, l.digest(a.Source), lim.FreeFailures, lim.MinHold.Microseconds(), lim.MaxHold.Microseconds(), lim.FailureWindow.Microseconds(),
-		lim.SubjectFailures.Events, lim.SubjectFailures.Per.Microseconds(), "a:"+a.ID,
-		ms(lim.SubjectFailures.Per), ms(lim.PairMemory()))
+	c := &call{now: l.clock.Now().UnixMicro()}
+	c.keys[0], c.keys[1] = l.subjectKeys(a.Kind, a.Subject)
+	c.strs[0], c.strs[1] = l.digest(a.Source), "a:"+a.ID
+	f := &l.fixed.attempt
+	args := append(c.args[:0], nil, nil, nil, &c.keys[0], &c.keys[1],
+		&c.now, &c.strs[0], f[0], f[1], f[2], f[3], f[4], f[5], &c.strs[1], l.fixed.attemptLives[0], l.fixed.attemptLives[1])
+	return l.run(ctx, "attempt", attemptScript, 2, args)
 }
 
 // Refund implements [challenge.Limiter].
 func (l *Limiter) Refund(ctx context.Context, a challenge.Attempt) error {
-	return l.run(ctx, "refund", refundScript, l.subjectKeys(a.Kind, a.Subject), l.digest(a.Source), "a:"+a.ID)
+	c := &call{}
+	c.keys[0], c.keys[1] = l.subjectKeys(a.Kind, a.Subject)
+	c.strs[0], c.strs[1] = l.digest(a.Source), "a:"+a.ID
+	return l.run(ctx, "refund", refundScript, 2, append(c.args[:0], nil, nil, nil, &c.keys[0], &c.keys[1], &c.strs[0], &c.strs[1]))
 }
 
 // Deliver implements [challenge.Limiter].
 func (l *Limiter) Deliver(ctx context.Context, d challenge.Delivery) error {
-	tag := l.tag("deliver", d.Destination)
+	tag := l.digest("deliver", d.Destination)
 	pair, dest := l.limits.Deliveries, l.limits.DestinationDeliveries
-	return l.run(ctx, "deliver", deliverScript, []string{tag + ":s:" + l.digest(d.Source), tag + ":d"},
+	return l.run(ctx, "deliver", deliverScript, 2, []any{nil, nil, nil, l.key(tag, ":s:", l.digest(d.Source)), l.key(tag, ":d", ""),
 		l.clock.Now().UnixMicro(), member(),
-		pair.Events, pair.Per.Microseconds(), ms(pair.Per), dest.Events, dest.Per.Microseconds(), ms(dest.Per))
+		pair.Events, pair.Per.Microseconds(), ms(pair.Per), dest.Events, dest.Per.Microseconds(), ms(dest.Per)})
 }
 
 // Reset implements [challenge.Limiter].
@@ -238,7 +281,8 @@ func (l *Limiter) Reset(ctx context.Context, kind, subject string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: limiter reset: %w", err)
 	}
-	if err := l.client.Del(ctx, l.subjectKeys(kind, subject)...).Err(); err != nil {
+	failures, pairs := l.subjectKeys(kind, subject)
+	if err := l.client.Del(ctx, failures, pairs).Err(); err != nil {
 		return fmt.Errorf("redisstore: limiter reset: %w", classify(err))
 	}
 	return nil

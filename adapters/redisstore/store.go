@@ -100,7 +100,7 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 // field p is the purge time in µs, or -1 for never; v is the version; t is
 // the token of the write that wrote it.
 var (
-	createScript = redis.NewScript(`
+	createScript = newScript(`
 local p = redis.call('HGET', KEYS[1], 'p')
 if p then
   p = tonumber(p)
@@ -113,7 +113,7 @@ end
 redis.call('HSET', KEYS[1], 'v', 1, 'p', ARGV[3], 'r', ARGV[2], 't', ARGV[5])
 if tonumber(ARGV[4]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`)
-	updateScript = redis.NewScript(`
+	updateScript = newScript(`
 local cur = redis.call('HMGET', KEYS[1], 'v', 'p', 't')
 if not cur[1] then return -1 end
 local p = tonumber(cur[2])
@@ -126,7 +126,7 @@ local v = tonumber(cur[1]) + 1
 redis.call('HSET', KEYS[1], 'v', v, 'p', ARGV[4], 'r', ARGV[3], 't', ARGV[6])
 if tonumber(ARGV[5]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[5]) else redis.call('PERSIST', KEYS[1]) end
 return v`)
-	deleteScript = redis.NewScript(`
+	deleteScript = newScript(`
 local p = redis.call('HGET', KEYS[1], 'p')
 if not p then return 0 end
 p = tonumber(p)
@@ -139,7 +139,7 @@ return 1`)
 // exactly one EVALSHA. Without it the first write of each kind after a
 // server restart costs one more round trip (EVALSHA, then EVAL).
 func (s *Store) Load(ctx context.Context) error {
-	for _, sc := range []*redis.Script{createScript, updateScript, deleteScript} {
+	for _, sc := range []script{createScript, updateScript, deleteScript} {
 		if err := sc.Load(ctx, s.client).Err(); err != nil {
 			return fmt.Errorf("redisstore: loading scripts: %w", err)
 		}
@@ -182,9 +182,8 @@ func (s *Store) Create(ctx context.Context, rec *challenge.Record) error {
 	if rec.Kind == "" || rec.ID == "" {
 		return fmt.Errorf("redisstore: create: %w: empty kind or id", challenge.ErrInvalidRecord)
 	}
-	now := s.clock.Now().UnixMicro()
-	at, ttl := s.purge(rec, now)
-	created, err := createScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)}, now, encode(rec), at, ttl, writeToken()).Int64()
+	w := s.newWrite(rec)
+	created, err := createScript.run(ctx, s.client, 1, append(w.args[:0], nil, nil, nil, &w.key, &w.now, &w.data, &w.at, &w.ttl, &w.token)).Int64()
 	if err != nil {
 		return fmt.Errorf("redisstore: create %s/%s: %w", rec.Kind, rec.ID, err)
 	}
@@ -349,10 +348,8 @@ func (s *Store) Update(ctx context.Context, rec *challenge.Record) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: update: %w", err)
 	}
-	now := s.clock.Now().UnixMicro()
-	at, ttl := s.purge(rec, now)
-	v, err := updateScript.Run(ctx, s.client, []string{s.key(rec.Kind, rec.ID)},
-		now, strconv.FormatUint(rec.Version, 10), encode(rec), at, ttl, writeToken()).Int64()
+	w := s.newWrite(rec)
+	v, err := updateScript.run(ctx, s.client, 1, append(w.args[:0], nil, nil, nil, &w.key, &w.now, &w.version, &w.data, &w.at, &w.ttl, &w.token)).Int64()
 	switch {
 	case err != nil:
 		return fmt.Errorf("redisstore: update %s/%s: %w", rec.Kind, rec.ID, err)
@@ -370,7 +367,8 @@ func (s *Store) Delete(ctx context.Context, kind, id string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: delete: %w", err)
 	}
-	n, err := deleteScript.Run(ctx, s.client, []string{s.key(kind, id)}, s.clock.Now().UnixMicro()).Int64()
+	w := &write{key: s.key(kind, id), now: s.clock.Now().UnixMicro()}
+	n, err := deleteScript.run(ctx, s.client, 1, append(w.args[:0], nil, nil, nil, &w.key, &w.now)).Int64()
 	if err != nil {
 		return fmt.Errorf("redisstore: delete %s/%s: %w", kind, id, err)
 	}
@@ -380,13 +378,35 @@ func (s *Store) Delete(ctx context.Context, kind, id string) error {
 	return nil
 }
 
-// writeToken returns 16 random bytes naming one write, which a retry of
-// the same command carries too.
-func writeToken() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return string(b[:])
+// write is the command of one write, its arguments and the values they
+// point to, in one allocation: go-redis takes arguments as []any, and each
+// int64, string or []byte put in an interface would be an allocation of
+// its own, where a pointer to a field is not. Nothing keeps a write once
+// its command is answered, so it is never reused: its data and token are
+// the garbage collector's, as the values themselves were.
+type write struct {
+	args         [10]any
+	key          string
+	now, at, ttl int64
+	version      uint64
+	data         bytesArg
+	token        token
 }
+
+// newWrite returns the write of rec, judged at the store clock's now.
+func (s *Store) newWrite(rec *challenge.Record) *write {
+	w := &write{key: s.key(rec.Kind, rec.ID), now: s.clock.Now().UnixMicro(), version: rec.Version, data: encode(rec)}
+	w.at, w.ttl = s.purge(rec, w.now)
+	_, _ = rand.Read(w.token[:])
+	return w
+}
+
+// token is 16 random bytes naming one write, which a retry of the same
+// command carries too. A pointer to it goes in the command's arguments,
+// sent as the bytes themselves.
+type token [16]byte
+
+func (t *token) MarshalBinary() ([]byte, error) { return t[:], nil }
 
 // classify marks an error of a read, or a limiter's call, that never
 // reached Redis (no connection could be had) with challenge.ErrUnavailable.
