@@ -213,9 +213,9 @@ func (h *Handler) getCatalog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// Most requests have no query: skip parsing one into a map.
-	inactive := r.URL.RawQuery != "" && r.URL.Query().Get("IncludeInactive") == "true"
+	includeInactive := r.URL.RawQuery != "" && r.URL.Query().Get("IncludeInactive") == "true"
 	return h.svc.ViewCatalog(r.Context(), business, func(cat *questions.Catalog) error {
-		return h.write(w, r, http.StatusOK, catalogWire(cat.Questions, inactive, cat.RequiredAnswers))
+		return h.write(w, r, http.StatusOK, catalogWire(cat.Questions, includeInactive, cat.RequiredAnswers))
 	})
 }
 
@@ -251,9 +251,9 @@ func (h *Handler) putCatalog(w http.ResponseWriter, r *http.Request) error {
 // catalogWire is a catalog's questions (the inactive ones too, or not) as
 // the wire shows them. Its questions share their rules' pointers with
 // list: it is for encoding.
-func catalogWire(list []questions.Question, inactive bool, required int) wireCatalog {
+func catalogWire(list []questions.Question, includeInactive bool, required int) wireCatalog {
 	n := len(list)
-	if !inactive {
+	if !includeInactive {
 		n = 0
 		for i := range list {
 			if list[i].IsActive() {
@@ -263,7 +263,7 @@ func catalogWire(list []questions.Question, inactive bool, required int) wireCat
 	}
 	out := wireCatalog{Challenge: make([]wireQuestion, 0, n)}
 	for i := range list {
-		if inactive || list[i].IsActive() {
+		if includeInactive || list[i].IsActive() {
 			out.Challenge = append(out.Challenge, wireQuestion(list[i]))
 		}
 	}

@@ -30,8 +30,8 @@ func (sc script) run(ctx context.Context, c redis.UniversalClient, keys int, arg
 	args[0], args[1], args[2] = "evalsha", sc.hash, keys
 	cmd := sc.send(ctx, c, args)
 	if redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT") {
-		args[0], args[1] = "eval", sc.src
-		cmd = sc.send(ctx, c, args)
+		// A list of its own: the answered command keeps args as its Args.
+		cmd = sc.send(ctx, c, append([]any{"eval", sc.src}, args[2:]...))
 	}
 	return cmd
 }

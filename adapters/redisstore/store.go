@@ -96,9 +96,14 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 	return &Store{client: client, ping: opts.PingClient, prefix: opts.Prefix, clock: opts.Clock, retention: opts.Retention.Microseconds()}, nil
 }
 
-// Lua scripts. KEYS[1] is the record's key; ARGV[1] is now (µs). A hash's
-// field p is the purge time in µs, or -1 for never; v is the version; t is
-// the token of the write that wrote it.
+// Lua scripts. KEYS[1] is the record's key. ARGV: for create, now (µs),
+// the encoded record, its purge time (µs), the key's TTL (ms, 0 for none)
+// and the write's token; for update, now, the version the writer read,
+// then as create's; for delete, now. A hash's field p is the purge time
+// in µs, or -1 for never; v is the version; r the encoded record; t is
+// the token of the write that wrote it. (The arguments go to go-redis as
+// pointers, see write: a go-redis hook that prints a command shows their
+// addresses, not their values.)
 var (
 	createScript = newScript(`
 local p = redis.call('HGET', KEYS[1], 'p')
